@@ -1,0 +1,63 @@
+"""Glue for running a real python-telegram-bot ``Application`` against :class:`FakeBotApi`.
+
+Why: starting and, above all, *stopping* a PTB application in a test has an exact
+order (updater, then application, then shutdown) and a few traps — a forgotten
+``updater.stop()`` leaves a long poll and an httpx client behind, which ``-W error``
+turns into failures in an unrelated test.  Keeping that order in one place lets the
+end-to-end tests focus on behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram.ext import Application, ApplicationBuilder
+
+from .server import FakeBotApi
+
+__all__ = ["application_builder", "running"]
+
+
+def application_builder(api: FakeBotApi) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
+    """``ApplicationBuilder`` wired to the fake server (token, base_url, base_file_url)."""
+    return (
+        ApplicationBuilder()
+        .token(api.token)
+        .base_url(api.base_url)
+        .base_file_url(api.base_file_url)
+    )
+
+
+@asynccontextmanager
+async def running(
+    application: Application[Any, Any, Any, Any, Any, Any],
+    *,
+    poll_timeout: int = 1,
+    poll_interval: float = 0.0,
+    allowed_updates: list[str] | None = None,
+    drop_pending_updates: bool | None = None,
+) -> AsyncIterator[Application[Any, Any, Any, Any, Any, Any]]:
+    """Initialize, start and poll; on exit stop the updater, the app, and shut down.
+
+    ``poll_timeout`` is the long-poll ``timeout`` sent to ``getUpdates``; keep it short (1 s)
+    so a test never waits long for PTB's own shutdown.
+    """
+    await application.initialize()
+    try:
+        await application.start()
+        assert application.updater is not None, "build the Application with an Updater"
+        await application.updater.start_polling(
+            poll_interval=poll_interval,
+            timeout=poll_timeout,
+            allowed_updates=allowed_updates,
+            drop_pending_updates=drop_pending_updates,
+        )
+        yield application
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
