@@ -1,0 +1,117 @@
+"""``relais``: the command line. Only wiring; each command's work lives in its module.
+
+relais run       the Telegram bot (polling); without a token, the console chat
+relais console   the conversation in this terminal
+relais check     validate flows, locales and resources (for people editing them)
+relais purge     delete statistics past retention and idle conversations
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+from bot.catalog import Catalog, load_catalog
+from bot.checks import check_catalog
+from bot.config import Settings
+from bot.console import chat
+from bot.engine import Engine
+from bot.errors import ConfigError
+from bot.logs import setup_logging
+from bot.service import Dialogue
+from bot.storage import storage_from_url
+
+
+def _catalog(settings: Settings) -> Catalog:
+    return load_catalog(settings.flows_dir, settings.locales_dir, settings.default_locale)
+
+
+async def _console(settings: Settings, language: str | None) -> int:
+    catalog = _catalog(settings)
+    async with storage_from_url(settings.database_url) as storage:
+        dialogue = Dialogue(Engine(catalog), storage)
+        await chat(dialogue, settings.pseudonym_secret.get_secret_value(), language=language)
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    token = settings.token
+    if not token:
+        print("No TELEGRAM_BOT_TOKEN set: starting the console chat instead (Ctrl-D to quit).\n")
+        return asyncio.run(_console(settings, None))
+    from bot.telegram.app import allowed_updates, build_application
+
+    catalog = _catalog(settings)
+    storage = storage_from_url(settings.database_url)
+    application = build_application(
+        token,
+        Dialogue(Engine(catalog), storage),
+        settings.pseudonym_secret.get_secret_value(),
+        base_url=settings.bot_api_url,
+    )
+    application.run_polling(allowed_updates=allowed_updates())
+    return 0
+
+
+def _check(settings: Settings, max_age_days: int) -> int:
+    try:
+        catalog = _catalog(settings)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem)
+        errors = sum(1 for p in exc.problems if not p.warning)
+        print(f"{errors} error(s): fix them and run `relais check` again.")
+        return 1
+    warnings = check_catalog(catalog, today=dt.date.today(), max_age_days=max_age_days)
+    for problem in warnings:
+        print(problem)
+    flows = ", ".join(sorted(catalog.flows))
+    print(
+        f"OK: {len(catalog.flows)} flow(s) ({flows}), {len(catalog.locales.codes)} locale(s) "
+        f"({', '.join(catalog.locales.codes)}), {len(catalog.resources.by_id)} resource(s)"
+        + (f", {len(warnings)} warning(s)" if warnings else "")
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="relais", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the Telegram bot (console chat without a token)")
+    console = sub.add_parser("console", help="chat with the bot in this terminal")
+    console.add_argument("--lang", help="language code, e.g. en (default: DEFAULT_LOCALE)")
+    check = sub.add_parser("check", help="validate flows, locales and resources")
+    check.add_argument(
+        "--max-age",
+        type=int,
+        default=365,
+        metavar="DAYS",
+        help="warn when a resource was verified longer ago (default 365)",
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    settings = Settings()
+    setup_logging(settings.log_level, settings.token)
+    try:
+        if args.command == "run":
+            return _run(settings)
+        if args.command == "console":
+            return asyncio.run(_console(settings, args.lang))
+        if args.command == "check":
+            return _check(settings, args.max_age)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Settings, read once from the environment and an optional ``.env`` file.
+
+Everything a deployment may change lives here so that the rest of the code never reads
+``os.environ`` directly: one place to document, one place to validate.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    """Deployment settings; see ``.env.example`` for the meaning of each."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    bot_api_url: str | None = Field(
+        default=None, description="Bot API base URL, e.g. http://127.0.0.1:8081/bot"
+    )
+    database_url: str = "sqlite:///relais.sqlite3"
+    default_locale: str = "fr"
+    pseudonym_secret: SecretStr = SecretStr("change-me-in-production")
+    flows_dir: Path = PROJECT_ROOT / "flows"
+    locales_dir: Path = PROJECT_ROOT / "locales"
+    log_level: str = "INFO"
+
+    @property
+    def token(self) -> str | None:
+        """The bot token in clear, for the one place that needs it (never log it)."""
+        return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None

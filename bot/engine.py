@@ -1,0 +1,307 @@
+"""The dialogue engine: ``advance(catalog, conversation, event, now) -> Outcome``.
+
+Pure on purpose: no I/O, no clock, no Telegram types. Every decision about what a young
+person sees is made here and unit-tested without a bot; the adapters only carry it.
+
+Rules it keeps whatever happens:
+- every reply that can end a conversation carries a way to reach help (3018);
+- nothing the person typed is kept: text is read to react, then dropped;
+- a button from an old message is answered calmly and the current question shown again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.catalog import EMERGENCY_RESOURCES, Catalog
+from bot.conversation import (
+    Button,
+    Command,
+    Conversation,
+    Event,
+    Keyboard,
+    Outcome,
+    Press,
+    Reply,
+    Stat,
+    Text,
+    Unsupported,
+)
+from bot.crisis import mentions_crisis
+from bot.flows import BACK, FLOW_JUMP, SKIP, Flow, Step
+from bot.render import help_line, resource_block, step_text
+
+SKIPPED = "skipped"  # the recorded value when someone prefers not to answer
+NAV_START, NAV_RESUME = "nav:start", "nav:resume"
+LANG_PREFIX = "lang:"
+COMMAND_ALIASES = {
+    "start": "start",
+    "recommencer": "start",
+    "restart": "start",
+    "aide": "aide",
+    "help": "aide",
+    "stop": "stop",
+    "langue": "langue",
+    "language": "langue",
+    "urgence": "urgence",
+    "emergency": "urgence",
+}
+
+
+def callback_data(flow: Flow, step: str, choice: str) -> str:
+    """What a button carries: enough to tell a current press from a stale one."""
+    return f"{flow.id}:{flow.version}:{step}:{choice}"
+
+
+class Engine:
+    """Binds the catalog so adapters call ``engine.advance(conversation, event, now)``."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def new_conversation(self, language_code: str | None, session: str = "") -> Conversation:
+        """State for someone the bot has not met (or who asked to be forgotten)."""
+        return Conversation(locale=self.catalog.locales.resolve(language_code), session=session)
+
+    def advance(self, conv: Conversation, event: Event, now: dt.datetime) -> Outcome:
+        return advance(self.catalog, conv, event, now)
+
+
+def advance(catalog: Catalog, conv: Conversation, event: Event, now: dt.datetime) -> Outcome:
+    """Decide what happens when ``event`` arrives in ``conv`` at instant ``now``."""
+    conv, apology = _reconcile(catalog, conv)
+    turn = _Turn(catalog, conv, now)
+    if apology:
+        turn.say(turn.t("flow.updated"))
+    if isinstance(event, Command):
+        turn.command(event)
+    elif isinstance(event, Press):
+        turn.press(event.data)
+    elif isinstance(event, Text):
+        turn.text(event.text)
+    elif isinstance(event, Unsupported):
+        turn.unsupported(event.kind)
+    return Outcome(turn.conv, tuple(turn.replies), tuple(turn.stats))
+
+
+def _reconcile(catalog: Catalog, conv: Conversation) -> tuple[Conversation, bool]:
+    """Bring a conversation saved under an older flow version onto the current one.
+
+    The person keeps their place when the step still exists; otherwise they go back to the
+    flow's start (with a short apology) rather than meeting an error or a dead button.
+    """
+    if not conv.active:
+        return conv, False
+    flow = catalog.flow(conv.flow or "")
+    if flow is None:
+        return conv.with_(flow=None, step=None, history=(), flow_version=0), True
+    if conv.flow_version == flow.version:
+        return conv, False
+    if conv.step in flow.steps:
+        history = tuple(s for s in conv.history if s in flow.steps)
+        return conv.with_(flow_version=flow.version, history=history), False
+    return conv.with_(flow_version=flow.version, step=flow.start, history=(), answers={}), True
+
+
+class _Turn:
+    """Accumulates the replies and statistics of one event; mutable only inside ``advance``."""
+
+    def __init__(self, catalog: Catalog, conv: Conversation, now: dt.datetime) -> None:
+        self.catalog, self.conv, self.now = catalog, conv, now
+        self.replies: list[Reply] = []
+        self.stats: list[Stat] = []
+
+    # -- helpers ------------------------------------------------------------------------
+
+    def t(self, key: str, **values: object) -> str:
+        return self.catalog.locales.text(self.conv.locale, key, **values)
+
+    def say(self, text: str, keyboard: Keyboard = (), *, edit: bool = False) -> None:
+        self.replies.append(Reply(text, keyboard, edit=edit))
+
+    def help(self) -> str:
+        return help_line(self.catalog, self.conv.locale, self.now)
+
+    def start_button(self) -> Keyboard:
+        return ((Button(self.t("button.start"), data=NAV_START),),)
+
+    def resume_or_start(self) -> Keyboard:
+        if self.conv.active:
+            return ((Button(self.t("button.resume"), data=NAV_RESUME),),)
+        return self.start_button()
+
+    def current(self) -> tuple[Flow, Step] | None:
+        flow = self.catalog.flow(self.conv.flow or "")
+        if flow is None or self.conv.step not in flow.steps:
+            return None
+        return flow, flow.steps[self.conv.step]
+
+    def show_step(self, *, edit: bool = False) -> None:
+        """Render the current step with its buttons (back and skip added here, for all)."""
+        found = self.current()
+        if found is None:
+            self.say(self.help(), self.start_button(), edit=edit)
+            return
+        flow, step = found
+        assert self.conv.step is not None
+        name = self.conv.step
+        text = step_text(self.catalog, step, self.conv.locale, self.conv.answers, self.now)
+        rows: list[tuple[Button, ...]] = []
+        buttons = [
+            Button(self.t(c.label), data=callback_data(flow, name, c.id)) for c in step.choices
+        ]
+        short = all(len(b.label) <= 16 for b in buttons)
+        width = 2 if short else 1
+        rows += [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+        extra = []
+        if self.conv.history:
+            extra.append(Button(self.t("button.back"), data=callback_data(flow, name, BACK)))
+        if step.skip:
+            extra.append(Button(self.t("button.skip"), data=callback_data(flow, name, SKIP)))
+        if extra:
+            rows.append(tuple(extra))
+        if step.end:
+            rows.append((Button(self.t("button.restart"), data=NAV_START),))
+        self.say(text, tuple(rows), edit=edit)
+
+    def enter(self, flow: Flow, step_name: str, *, history: tuple[str, ...]) -> None:
+        """Move to a step, and count completions and resources shown when it ends."""
+        self.conv = self.conv.with_(
+            flow=flow.id, flow_version=flow.version, step=step_name, history=history
+        )
+        step = flow.steps[step_name]
+        if step.end:
+            self.stats.append(Stat("flow_completed", flow=flow.id, step=step_name))
+        for rid in step.resources:
+            self.stats.append(Stat("resource_shown", flow=flow.id, step=step_name, choice=rid))
+
+    def begin(self, flow: Flow) -> None:
+        self.conv = self.conv.with_(answers={})
+        self.stats.append(Stat("flow_started", flow=flow.id))
+        self.enter(flow, flow.start, history=())
+
+    # -- events -------------------------------------------------------------------------
+
+    def command(self, event: Command) -> None:
+        name = COMMAND_ALIASES.get(event.name.lower())
+        if name == "start":
+            self.restart()
+        elif name == "aide":
+            self.say(self.t("command.help") + "\n\n" + self.help(), self.resume_or_start())
+        elif name == "stop":
+            self.conv = self.conv.with_(flow=None, step=None, history=(), answers={})
+            self.say(self.t("command.stop") + "\n\n" + self.help(), self.start_button())
+        elif name == "langue":
+            rows = tuple(
+                (Button(self.catalog.locales.by_code[code].name, data=LANG_PREFIX + code),)
+                for code in self.catalog.locales.codes
+            )
+            self.say(self.t("command.language"), rows)
+        elif name == "urgence":
+            self.emergency()
+        else:
+            self.say(self.t("command.unknown") + "\n\n" + self.help(), self.resume_or_start())
+
+    def restart(self, *, edit: bool = False) -> None:
+        """Welcome with 3018 first, so someone who reads nothing more still has help."""
+        flow = self.catalog.flow(self.catalog.entry_flow)
+        self.say(self.t("welcome", help=self.help()))
+        if flow is None:  # no flow loaded: the help line above is still there
+            return
+        self.begin(flow)
+        self.show_step(edit=edit)
+
+    def emergency(self) -> None:
+        block = resource_block(self.catalog, EMERGENCY_RESOURCES, self.conv.locale, self.now)
+        self.stats.append(Stat("emergency_shown", flow=self.conv.flow, step=self.conv.step))
+        self.say(self.t("emergency.text") + "\n\n" + block, self.resume_or_start())
+
+    def press(self, data: str) -> None:
+        if data == NAV_START:
+            self.restart()
+            return
+        if data == NAV_RESUME:
+            self.show_step()
+            return
+        if data.startswith(LANG_PREFIX):
+            code = data.removeprefix(LANG_PREFIX)
+            if code in self.catalog.locales.by_code:
+                self.conv = self.conv.with_(locale=code)
+                self.say(self.t("language.changed"), edit=True)
+                if self.conv.active:
+                    self.show_step()
+                else:
+                    self.say(self.help(), self.start_button())
+                return
+        parts = data.split(":")
+        found = self.current()
+        if len(parts) == 4 and found is not None:
+            flow, step = found
+            flow_id, _version, step_name, choice_id = parts
+            mine = flow_id == flow.id and step_name == self.conv.step
+            if mine and self.choose(flow, step, choice_id):
+                return
+        self.stale()
+
+    def choose(self, flow: Flow, step: Step, choice_id: str) -> bool:
+        """Apply a press on the current step; False when the choice does not exist."""
+        assert self.conv.step is not None
+        here = self.conv.step
+        answers = dict(self.conv.answers)
+        if choice_id == BACK:
+            if not self.conv.history:
+                return False
+            previous = self.conv.history[-1]
+            dimension = flow.steps[previous].record
+            if dimension:
+                answers.pop(dimension, None)
+            self.conv = self.conv.with_(answers=answers)
+            self.enter(flow, previous, history=self.conv.history[:-1])
+            self.show_step(edit=True)
+            return True
+        if choice_id == SKIP and step.skip:
+            target, recorded = step.skip, SKIPPED
+        else:
+            choice = next((c for c in step.choices if c.id == choice_id), None)
+            if choice is None:
+                return False
+            target, recorded = choice.next, choice.id
+        if step.record:
+            answers[step.record] = recorded
+        self.stats.append(
+            Stat("step_answered", flow=flow.id, step=here, dimension=step.record, choice=recorded)
+        )
+        self.conv = self.conv.with_(answers=answers)
+        if target.startswith(FLOW_JUMP):
+            other = self.catalog.flow(target[1:])
+            if other is None:
+                return False
+            self.stats.append(Stat("flow_started", flow=other.id))
+            self.enter(other, other.start, history=())
+        else:
+            self.enter(flow, target, history=(*self.conv.history, here))
+        self.show_step(edit=True)
+        return True
+
+    def stale(self) -> None:
+        """An old or forged button: say so kindly and show where the person really is."""
+        self.say(self.t("nudge.stale"))
+        self.show_step()
+
+    def text(self, text: str) -> None:
+        if mentions_crisis(text):
+            self.emergency()
+            return
+        if self.conv.active:
+            self.say(self.t("nudge.buttons"))
+            self.show_step()
+        else:
+            self.say(self.t("nudge.start") + "\n\n" + self.help(), self.start_button())
+
+    def unsupported(self, kind: str) -> None:
+        key = "nudge.photo" if kind in {"photo", "document", "video"} else "nudge.unsupported"
+        self.say(self.t(key))
+        if self.conv.active:
+            self.show_step()
+        else:
+            self.say(self.help(), self.start_button())

@@ -1,0 +1,84 @@
+"""Turning catalog data into words: resource lines with live opening status, step texts.
+
+Kept apart from the engine's decisions so ``relais check`` can render every step in every
+language to prove it fits in one Telegram message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from babel.dates import format_date, format_time
+
+from bot.catalog import MAIN_RESOURCE, Catalog
+from bot.flows import Step
+from bot.resources import Resource
+
+MAX_TEXT = 4096  # Telegram's limit for one message, in characters after entities
+
+
+def _time(moment: dt.datetime, locale: str) -> str:
+    return format_time(moment, format="short", locale=locale)
+
+
+def open_status(catalog: Catalog, resource: Resource, locale: str, now: dt.datetime) -> str:
+    """ "open now, until 23:00" / "closed now, opens tomorrow at 09:00" / "24/7"."""
+    texts = catalog.locales
+    status = resource.status(now)
+    if status.always:
+        return texts.text(locale, "status.always")
+    if status.is_open and status.closes_at is not None:
+        return texts.text(locale, "status.open", time=_time(status.closes_at, locale))
+    if status.opens_at is None:
+        return texts.text(locale, "status.closed_unknown")
+    local_today = now.astimezone(resource.zone).date()
+    days = (status.opens_at.date() - local_today).days
+    if days == 0:
+        day = texts.text(locale, "status.today")
+    elif days == 1:
+        day = texts.text(locale, "status.tomorrow")
+    else:
+        day = format_date(status.opens_at.date(), format="EEEE", locale=locale)
+    return texts.text(locale, "status.closed", day=day, time=_time(status.opens_at, locale))
+
+
+def resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime) -> str:
+    """One line a child can act on: name, how to reach it, hours and whether it is open."""
+    resource = catalog.resources[resource_id]
+    texts = catalog.locales
+    parts = [texts.text(locale, resource.name_key)]
+    if resource.phone:
+        parts.append(texts.text(locale, "resource.phone", phone=resource.phone))
+    if resource.sms:
+        parts.append(texts.text(locale, "resource.sms", sms=resource.sms))
+    parts.append(texts.text(locale, resource.hours_key))
+    parts.append(open_status(catalog, resource, locale, now))
+    if resource.chat:
+        parts.append(texts.text(locale, "resource.chat", url=str(resource.chat)))
+    elif resource.url:
+        parts.append(texts.text(locale, "resource.url", url=str(resource.url)))
+    return texts.text(locale, "resource.line", details=" · ".join(parts[1:]), name=parts[0])
+
+
+def resource_block(
+    catalog: Catalog, resource_ids: Iterable[str], locale: str, now: dt.datetime
+) -> str:
+    return "\n".join(resource_line(catalog, rid, locale, now) for rid in resource_ids)
+
+
+def help_line(catalog: Catalog, locale: str, now: dt.datetime) -> str:
+    """The 3018 line that ends every message where the person might stop reading."""
+    return resource_line(catalog, MAIN_RESOURCE, locale, now)
+
+
+def step_text(
+    catalog: Catalog, step: Step, locale: str, answers: dict[str, str], now: dt.datetime
+) -> str:
+    """The full message of a step: its text, the advice that fits the answers, resources."""
+    texts = catalog.locales
+    parts = [texts.text(locale, step.text)]
+    parts += [texts.text(locale, a.text) for a in step.advice if a.applies(answers)]
+    if step.resources:
+        parts.append(resource_block(catalog, step.resources, locale, now))
+    return "\n\n".join(parts)

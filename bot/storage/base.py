@@ -1,0 +1,82 @@
+"""The storage protocol: a few async methods every backend implements.
+
+Conveniences belong to callers, not here, so a new backend stays small and the shared
+contract tests (``tests/test_storage_contract.py``) cover all of it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.conversation import Conversation, Stat
+
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A conversation as read, with the version to hand back when saving it."""
+
+    conversation: Conversation
+    version: int
+    updated_at: dt.datetime
+
+
+def hour_of(moment: dt.datetime) -> int:
+    """Unix time rounded down to the hour: statistics never need (nor get) more."""
+    seconds = int(moment.timestamp())
+    return seconds - seconds % HOUR
+
+
+class Storage(ABC):
+    """Conversation state with optimistic locking, and the anonymous event log."""
+
+    async def __aenter__(self) -> Storage:
+        await self.open()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @abstractmethod
+    async def open(self) -> None:
+        """Connect and apply pending migrations."""
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish pending writes and disconnect."""
+
+    @abstractmethod
+    async def load(self, user_key: str) -> Stored | None:
+        """The saved conversation, or ``None`` for someone new (or forgotten)."""
+
+    @abstractmethod
+    async def save(
+        self,
+        user_key: str,
+        conversation: Conversation,
+        *,
+        expected_version: int | None,
+        stats: Sequence[Stat] = (),
+        now: dt.datetime,
+    ) -> int:
+        """Write state and its statistics atomically; return the new version.
+
+        ``expected_version`` is the version that was loaded (``None`` if nothing was).
+        Raise ``ConflictError`` when the stored version differs: someone else wrote first.
+        """
+
+    @abstractmethod
+    async def forget(self, user_key: str) -> int:
+        """Erase the person's state and the events of their conversation; return rows gone."""
+
+    @abstractmethod
+    async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
+        """Delete events older than the retention and conversations idle too long."""
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise ``StorageError`` if the database does not answer (health checks)."""

@@ -1,0 +1,88 @@
+"""Wiring: the python-telegram-bot ``Application`` with every handler in its place.
+
+Only wiring lives here; each feature is its own module. Handler order matters where noted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.service import Dialogue
+from bot.telegram.private import PrivateChat
+
+log = logging.getLogger(__name__)
+
+# Commands shown in Telegram's menu, in French (the default language); /aide explains them.
+MENU = (
+    ("start", "Commencer / recommencer"),
+    ("urgence", "Numéros d'urgence"),
+    ("aide", "Ce que je sais faire"),
+    ("langue", "Changer de langue"),
+    ("stop", "Arrêter"),
+)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure's type only: the update and the exception text may carry ids or
+    what the person typed, and neither may reach a log."""
+    error = context.error
+    log.error("update failed: %s", type(error).__name__ if error else "unknown error")
+
+
+async def _set_menu(application: Application) -> None:  # type: ignore[type-arg]
+    try:
+        await application.bot.set_my_commands([BotCommand(c, d) for c, d in MENU])
+    except Exception as exc:  # the menu is a comfort, not a reason to refuse to start
+        log.warning("could not set the command menu: %s", type(exc).__name__)
+
+
+def build_application(
+    token: str, dialogue: Dialogue, secret: str, *, base_url: str | None = None
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for ``run_polling`` (or to be driven by tests).
+
+    The application owns the storage's lifetime: opened in ``initialize`` before the first
+    update, closed in ``shutdown`` after the last one has been handled.
+    """
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        await dialogue.storage.open()
+        await _set_menu(application)
+
+    async def post_shutdown(_: Application) -> None:  # type: ignore[type-arg]
+        await dialogue.storage.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Retries a 429 after Telegram's retry_after; keeps us under the flood limits.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
+    application = builder.build()
+    private = PrivateChat(dialogue, secret)
+    in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(in_private, private.on_message))
+    application.add_handler(CallbackQueryHandler(private.on_press))
+    application.add_error_handler(on_error)
+    return application
+
+
+def allowed_updates() -> list[str]:
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER]
