@@ -1,0 +1,45 @@
+"""Shared fixtures: the catalog, storages, a fixed clock, and a bot on a fake Bot API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+# PTB 22 warns on every RetryAfter unless told to use timedeltas; warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "1")
+
+from bot.catalog import Catalog, load_catalog
+from bot.config import PROJECT_ROOT
+from bot.engine import Engine
+from bot.storage.sqlite import SqliteStorage
+
+PARIS = ZoneInfo("Europe/Paris")
+FIXTURES = Path(__file__).parent / "fixtures"
+SECRET = "test-secret"
+
+
+@pytest.fixture(scope="session")
+def catalog() -> Catalog:
+    return load_catalog(PROJECT_ROOT / "flows", PROJECT_ROOT / "locales")
+
+
+@pytest.fixture
+def engine(catalog: Catalog) -> Engine:
+    return Engine(catalog)
+
+
+@pytest.fixture
+def noon() -> dt.datetime:
+    """A Monday at noon in Paris: 3018 is open."""
+    return dt.datetime(2026, 11, 30, 12, 0, tzinfo=PARIS)
+
+
+@pytest.fixture
+async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
+    async with SqliteStorage(tmp_path / "relais.sqlite3") as storage:
+        yield storage
