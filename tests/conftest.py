@@ -17,6 +17,7 @@ from bot.catalog import Catalog, load_catalog
 from bot.config import PROJECT_ROOT
 from bot.engine import Engine
 from bot.storage.sqlite import SqliteStorage
+from tests.fakebotapi import FakeBotApi
 
 PARIS = ZoneInfo("Europe/Paris")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -43,3 +44,21 @@ def noon() -> dt.datetime:
 async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
     async with SqliteStorage(tmp_path / "relais.sqlite3") as storage:
         yield storage
+
+
+@pytest.fixture
+def dialogue_factory(catalog: Catalog, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Make a ``Dialogue`` on a SQLite file that survives restarts within the test."""
+    from bot.service import Dialogue
+
+    def make(path: Path | None = None) -> Dialogue:
+        return Dialogue(Engine(catalog), SqliteStorage(path or tmp_path / "bot.sqlite3"))
+
+    return make
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """A local Bot API server; PTB talks real HTTP to it."""
+    async with FakeBotApi() as server:
+        yield server

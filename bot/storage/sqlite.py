@@ -119,6 +119,8 @@ class SqliteStorage(Storage):
         self._conn: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
+        if self._conn is not None:
+            return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per save.

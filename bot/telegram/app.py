@@ -53,8 +53,9 @@ def build_application(
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for ``run_polling`` (or to be driven by tests).
 
-    The application owns the storage's lifetime: opened in ``initialize`` before the first
-    update, closed in ``shutdown`` after the last one has been handled.
+    Under ``run_polling``/``run_webhook`` the application owns the storage's lifetime
+    (``post_init`` opens it before the first update, ``post_shutdown`` closes it after the
+    last). Code that drives ``initialize()``/``start()`` itself opens the storage itself.
     """
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]

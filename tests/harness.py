@@ -1,0 +1,31 @@
+"""Running the real Relais Application against the fake Bot API, as production does."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram.ext import Application
+
+from bot.service import Dialogue
+from bot.telegram.app import allowed_updates, build_application
+from tests.conftest import SECRET
+from tests.fakebotapi import FakeBotApi, running
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+
+@asynccontextmanager
+async def relais(api: FakeBotApi, dialogue: Dialogue) -> AsyncIterator[App]:
+    """Our real Application polling the fake server, started the way ``run_polling`` does
+    (``initialize``, then ``post_init``; ``shutdown``, then ``post_shutdown``)."""
+    app = build_application(api.token, dialogue, SECRET, base_url=api.base_url)
+    await app.initialize()
+    assert app.post_init is not None and app.post_shutdown is not None
+    await app.post_init(app)
+    try:
+        async with running(app, allowed_updates=allowed_updates()):
+            yield app
+    finally:
+        await app.post_shutdown(app)

@@ -1,0 +1,160 @@
+"""End to end: the real PTB Application talking HTTP to a local Bot API server.
+
+A simulated teen presses real buttons; we assert what appears on their screen, and that
+restarts, stickers, forged buttons and very long texts never leave them without an answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.service import Dialogue
+from tests.fakebotapi import FakeBotApi, builders
+from tests.harness import relais
+
+
+def keyboard_data(message: Any) -> list[str]:
+    return [
+        b["callback_data"] for row in message.inline_keyboard for b in row if "callback_data" in b
+    ]
+
+
+async def test_start_to_help_in_four_taps(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    async with relais(api, dialogue_factory()):
+        teen = api.user(2001, language_code="fr")
+        first = await teen.send("/start")
+        # The very first reply already carries 3018, its hours and the chat link.
+        assert "3018" in first[0].text and "https://3018.fr" in first[0].text
+        assert "9h–23h" in first[0].text
+        assert first[1].text.startswith("D'abord")
+        assert ["Je préfère ne pas dire"] in teen.buttons()
+        await teen.press("Non")
+        assert teen.last_message.text == "Qu'est-ce qui se passe ?"
+        assert ["← Retour", "Je préfère ne pas dire"] in teen.buttons()
+        await teen.press("Menaces")
+        await teen.press("Discord")
+        final = await teen.press("Des mois")
+        text = final[-1].text
+        assert "3018" in text and "https://3018.fr" in text
+        assert "discord.com/safety" in text  # platform-specific reporting
+        assert "17" in text  # threats advice names the police
+        assert ("ouvert maintenant" in text) or ("fermé maintenant" in text)
+        assert teen.buttons() == [["← Retour"], ["🔁 Recommencer"]]
+        # Every press was answered (no spinner left on the teen's phone).
+        presses = [c for c in api.calls_of("answerCallbackQuery")]
+        assert len(presses) == 4
+        # The keyboard was replaced in place: one message per step, not a pile of them.
+        assert len(teen.messages) == 2
+
+
+async def test_english_speaker_gets_english(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    async with relais(api, dialogue_factory()):
+        teen = api.user(2002, language_code="en-GB")
+        first = await teen.send("/start")
+        assert first[0].text.startswith("Hi 👋")
+        assert "every day 9am–11pm" in first[0].text
+        await teen.send("/langue")
+        await teen.press("🇫🇷 Français")
+        assert any("je parle français" in m.text for m in teen.messages)
+        assert teen.last_message.text.startswith("D'abord")
+
+
+async def test_restart_mid_flow_resumes_at_same_step(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path
+) -> None:
+    db = tmp_path / "restart.sqlite3"
+    teen = api.user(2003)
+    async with relais(api, dialogue_factory(db)):
+        await teen.send("/start")
+        await teen.press("Non")
+        await teen.press("Insultes, moqueries")
+        assert teen.last_message.text == "Sur quelle application ?"
+    # A brand-new Application and storage object: only the database file remains.
+    async with relais(api, dialogue_factory(db)):
+        await teen.press("Snapchat")
+        assert teen.last_message.text == "Depuis quand ?"
+        final = await teen.press("Quelques jours")
+        assert "values.snap.com" in final[-1].text
+
+
+async def test_sticker_forged_button_and_long_text_get_calm_answers(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    async with relais(api, dialogue_factory()):
+        teen = api.user(2004)
+        await teen.send("/start")
+        question = teen.last_message
+
+        replies = await teen.send_sticker()
+        assert replies[0].text.startswith("Je ne peux pas lire")
+        assert replies[-1].text == question.text  # the question again, with its buttons
+
+        replies = await teen.press_data(question.message_id, "victim:1:danger:nope")
+        assert replies[0].text.startswith("Ce bouton n'est plus actif")
+        assert keyboard_data(replies[-1])[0] == "victim:1:danger:yes"
+
+        replies = await teen.press_data(question.message_id, "x" * 64)
+        assert replies[0].text.startswith("Ce bouton n'est plus actif")
+
+        replies = await teen.send("a" * 5000)
+        assert replies[0].text.startswith("Je lis seulement les boutons")
+        assert replies[-1].text == question.text
+
+        replies = await teen.send_photo()
+        assert "captures d'écran" in replies[0].text
+        # Nothing failed on the way: every call the bot made was accepted.
+        assert all(call.ok for call in api.calls if call.method != "getUpdates")
+
+
+async def test_stale_button_after_restart_command(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    async with relais(api, dialogue_factory()):
+        teen = api.user(2005)
+        await teen.send("/start")
+        old = teen.last_message
+        await teen.press("Non")
+        await teen.send("/recommencer")
+        replies = await teen.press_data(old.message_id, "victim:1:what:insults")
+        assert replies[0].text.startswith("Ce bouton n'est plus actif")
+        assert replies[-1].text.startswith("D'abord")
+
+
+async def test_commands_help_stop_and_emergency(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    async with relais(api, dialogue_factory()):
+        teen = api.user(2006)
+        help_ = await teen.send("/aide")
+        assert "/recommencer" in help_[0].text and "3018" in help_[0].text
+        urgent = await teen.send("/urgence")
+        for number in ("112", "17", "114", "3114", "119"):
+            assert number in urgent[0].text
+        stop = await teen.send("/stop")
+        assert "3018" in stop[0].text
+        assert teen.buttons() == [["▶️ Commencer"]]
+        text = await teen.send("bonjour")
+        assert "3018" in text[0].text
+        # The command menu was registered at start.
+        assert api.calls_of("setMyCommands")
+
+
+async def test_blocked_user_does_not_crash_the_bot(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    async with relais(api, dialogue_factory()):
+        teen = api.user(2007)
+        await teen.send("/start")
+        api.block(2007)
+        api.push_update(builders.private_text(2007, "hello"))
+        await api.settle()
+        api.block(2007, blocked=False)
+        other = api.user(2008)
+        replies = await other.send("/start")
+        assert "3018" in replies[0].text
