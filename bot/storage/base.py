@@ -25,6 +25,32 @@ class Stored:
     updated_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class EventRow:
+    """One anonymous statistics event as read back for exports (never a user key).
+
+    ``session`` lets exports count distinct conversations; it never leaves the process.
+    """
+
+    at_hour: int  # unix seconds, rounded down to the hour
+    kind: str
+    flow: str | None
+    step: str | None
+    dimension: str | None
+    choice: str | None
+    locale: str | None
+    origin: str | None
+    session: str | None
+
+
+# Plain SQL that runs unchanged on SQLite and PostgreSQL; backends only substitute their
+# placeholders ({start}, {end}). Ordered so readers can stream it chunk after chunk.
+FETCH_EVENTS_SQL = (
+    "SELECT at_hour, kind, flow, step, dimension, choice, locale, origin, session "
+    "FROM events WHERE at_hour >= {start} AND at_hour < {end} ORDER BY at_hour, id"
+)
+
+
 def hour_of(moment: dt.datetime) -> int:
     """Unix time rounded down to the hour: statistics never need (nor get) more."""
     seconds = int(moment.timestamp())
@@ -76,6 +102,14 @@ class Storage(ABC):
     @abstractmethod
     async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
         """Delete events older than the retention and conversations idle too long."""
+
+    @abstractmethod
+    async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
+        """Read-only: the events with ``start <= at_hour < end``, oldest first.
+
+        The one read exports need (``bot/export``): they aggregate in Python, so both
+        backends give identical figures. Callers read long ranges in chunks.
+        """
 
     @abstractmethod
     async def ping(self) -> None:

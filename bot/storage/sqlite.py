@@ -17,7 +17,7 @@ import aiosqlite
 
 from bot.conversation import Conversation, Stat
 from bot.errors import ConflictError, StorageError
-from bot.storage.base import Storage, Stored, hour_of
+from bot.storage.base import FETCH_EVENTS_SQL, EventRow, Storage, Stored, hour_of
 from bot.storage.migrations import migrations_for
 
 T = TypeVar("T")
@@ -212,6 +212,12 @@ class SqliteStorage(Storage):
 
     async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
         return await self._run(_purge, hour_of(events_before), int(idle_before.timestamp()))
+
+    async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
+        sql = FETCH_EVENTS_SQL.format(start="?", end="?")
+        bounds = (int(start.timestamp()), int(end.timestamp()))
+        rows = await self._run(lambda conn: conn.execute(sql, bounds).fetchall())
+        return [EventRow(*row) for row in rows]
 
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1").fetchone())
