@@ -56,6 +56,8 @@ def load_catalog(flows_dir: Path, locales_dir: Path, default_locale: str = "fr")
     locales = _attempt(problems, lambda: load_locales(locales_dir, default_locale))
     resources = _attempt(problems, lambda: load_resources(flows_dir / "resources"))
     if flows is None or locales is None or resources is None:
+        if locales is not None:  # still report translation problems in the same run
+            problems.extend(p for p in locales.check() if not p.warning)
         raise ConfigError(problems)
     entry = ENTRY_FLOW if ENTRY_FLOW in flows else (sorted(flows)[0] if flows else "")
     catalog = Catalog(flows, locales, resources, entry)

@@ -192,7 +192,8 @@ def load_resources(directory: Path) -> Resources:
                 for err in exc.errors():
                     loc = (rid, *err["loc"])
                     where = ".".join(str(p) for p in err["loc"])
-                    problems.append(doc.problem(loc, f"resource '{rid}': {where}: {err['msg']}"))
+                    msg = err["msg"].removeprefix("Value error, ")
+                    problems.append(doc.problem(loc, f"resource '{rid}': {where}: {msg}"))
     if problems:
         raise ConfigError(problems)
     return Resources(by_id, docs)

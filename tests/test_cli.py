@@ -1,0 +1,103 @@
+"""The command line as a user types it: real subprocesses, real stdin and stdout."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.config import PROJECT_ROOT
+from tests.conftest import FIXTURES
+
+RELAIS = [sys.executable, "-m", "bot.cli"]
+
+
+def run(
+    args: list[str], tmp_path: Path, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
+        "TELEGRAM_BOT_TOKEN": "",
+        "PSEUDONYM_SECRET": "cli-test",
+        **env,
+    }
+    return subprocess.run(
+        [*RELAIS, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=environment,
+        cwd=tmp_path,
+    )
+
+
+def test_console_reaches_the_final_message(tmp_path: Path) -> None:
+    # danger: 2 = "Non"; what: 3 = images; where: 1 = Instagram; since: 2 = weeks
+    result = run(["console"], tmp_path, stdin="2\n3\n1\n2\n")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.index("3018") < out.index("D'abord")  # help comes first
+    assert "[1] Oui, en danger" in out
+    assert "help.instagram.com" in out and "ne paie pas" in out
+    assert out.rstrip().endswith(">")
+
+
+def test_console_in_english_with_commands_and_free_text(tmp_path: Path) -> None:
+    result = run(["console", "--lang", "en"], tmp_path, stdin="hello\n/urgence\n/stop\n")
+    assert result.returncode == 0, result.stderr
+    assert "I only read the buttons" in result.stdout
+    assert "3114" in result.stdout and "OK, we'll stop here" in result.stdout
+
+
+def test_console_resumes_from_storage(tmp_path: Path) -> None:
+    run(["console"], tmp_path, stdin="2\n1\n")
+    # A second session starts with /start (fresh), then the user goes back twice.
+    result = run(["console"], tmp_path, stdin="2\n")
+    assert "Qu'est-ce qui se passe ?" in result.stdout
+
+
+def test_run_without_token_is_the_console(tmp_path: Path) -> None:
+    result = run(["run"], tmp_path, stdin="2\n")
+    assert result.returncode == 0, result.stderr
+    assert "No TELEGRAM_BOT_TOKEN" in result.stdout
+    assert "Qu'est-ce qui se passe ?" in result.stdout
+
+
+def test_check_ok_on_shipped_files(tmp_path: Path) -> None:
+    result = run(["check", "--max-age", "100000"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.startswith("OK: ")
+    assert "victim" in result.stdout
+
+
+def test_check_warns_about_old_facts(tmp_path: Path) -> None:
+    result = run(["check", "--max-age", "1"], tmp_path)
+    assert result.returncode == 0
+    assert "warning: resource 'fr-3018': facts last verified 2025-11-07" in result.stdout
+
+
+def test_check_lists_problems_with_file_and_line(tmp_path: Path) -> None:
+    shutil.copytree(PROJECT_ROOT / "flows", tmp_path / "flows")
+    shutil.copytree(PROJECT_ROOT / "locales", tmp_path / "locales")
+    shutil.copyfile(FIXTURES / "broken" / "unknown_next.yaml", tmp_path / "flows" / "victim.yaml")
+    shutil.copyfile(
+        FIXTURES / "broken" / "locale_placeholder.yaml", tmp_path / "locales" / "en.yaml"
+    )
+    result = run(
+        ["check"],
+        tmp_path,
+        FLOWS_DIR=str(tmp_path / "flows"),
+        LOCALES_DIR=str(tmp_path / "locales"),
+    )
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert "flows/victim.yaml:16: step 'what': next 'platfom' is not a step" in lines
+    assert (
+        "locales/en.yaml:54: key 'status.open': placeholders ['hour'] differ from fr ['time']"
+        in lines
+    )
+    assert lines[-1] == "2 error(s): fix them and run `relais check` again."
