@@ -5,6 +5,7 @@
     found so a volunteer fixing a file sees all of them at once, each with file and line.
   - ``StorageError``: the database refused or could not be reached.
     - ``ConflictError``: another process saved the same conversation first (optimistic lock).
+  - ``AlreadyProcessed``: this Telegram update is in the ledger already (a redelivery).
 """
 
 from __future__ import annotations
@@ -53,3 +54,9 @@ class StorageError(RelaisError):
 
 class ConflictError(StorageError):
     """The conversation changed since it was read; re-read and apply again."""
+
+
+class AlreadyProcessed(RelaisError):
+    """This update was handled before (Telegram redelivered it): do nothing, send nothing.
+
+    Not a ``StorageError``: nothing went wrong, and a webhook must still answer 200."""

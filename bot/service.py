@@ -4,16 +4,24 @@ State is saved *before* the channel sends anything, so a crash after the save re
 nothing and a crash before it loses nothing: the person's next press finds them where
 they were. A concurrent write by another replica (``ConflictError``) makes us re-read
 and decide again, so no answer is lost and no step skipped.
+
+Given the Telegram ``update_id``, the save also claims it in the update ledger, in the
+same transaction: a redelivered update raises ``AlreadyProcessed`` instead of being
+applied twice, and its channel sends nothing. The one window left is a crash after the
+commit and before the replies went out: then the redelivery is recognised and says
+nothing, and the person's next message finds them where they were (a lost reply, never
+a doubled one nor a skipped step).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Protocol
 
 from bot.conversation import Event, Outcome
 from bot.engine import Engine
-from bot.errors import ConflictError
+from bot.errors import AlreadyProcessed, ConflictError
 from bot.privacy import new_session_id
 from bot.storage.base import Storage
 
@@ -21,17 +29,41 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
+class DialogueObserver(Protocol):
+    """What turns report, for metrics (``bot.metrics.Metrics`` implements it)."""
+
+    def saved(self, outcome: Outcome) -> None:
+        """A turn was saved; its replies are about to be sent."""
+
+    def conflict(self) -> None:
+        """Another writer saved the conversation first; the turn is re-applied."""
+
+    def duplicate(self) -> None:
+        """A redelivered update was recognised and ignored."""
+
+
 class Dialogue:
     """The engine bound to storage; what every channel adapter calls."""
 
-    def __init__(self, engine: Engine, storage: Storage) -> None:
+    def __init__(
+        self, engine: Engine, storage: Storage, observer: DialogueObserver | None = None
+    ) -> None:
         self.engine = engine
         self.storage = storage
+        self.observer = observer
 
     async def handle(
-        self, user_key: str, language_code: str | None, event: Event, now: dt.datetime
+        self,
+        user_key: str,
+        language_code: str | None,
+        event: Event,
+        now: dt.datetime,
+        *,
+        update_id: int | None = None,
     ) -> Outcome:
-        """Apply ``event`` for ``user_key`` and persist the result; return what to say."""
+        """Apply ``event`` for ``user_key`` and persist the result; return what to say.
+
+        Raise ``AlreadyProcessed`` when ``update_id`` was handled before (say nothing)."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             stored = await self.storage.load(user_key)
             if stored is None:
@@ -46,10 +78,20 @@ class Dialogue:
                     expected_version=stored.version if stored else None,
                     stats=outcome.stats,
                     now=now,
+                    update_id=update_id,
                 )
             except ConflictError:
                 log.info("conversation changed concurrently; re-applying (attempt %d)", attempt)
+                if self.observer:
+                    self.observer.conflict()
                 continue
+            except AlreadyProcessed:
+                log.info("update delivered twice; the second copy is ignored")
+                if self.observer:
+                    self.observer.duplicate()
+                raise
+            if self.observer:
+                self.observer.saved(outcome)
             return outcome
         raise ConflictError(f"gave up after {MAX_ATTEMPTS} concurrent changes")
 

@@ -62,3 +62,13 @@ async def api() -> AsyncIterator[FakeBotApi]:
     """A local Bot API server; PTB talks real HTTP to it."""
     async with FakeBotApi() as server:
         yield server
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """A URL on the real PostgreSQL server (``TEST_DATABASE_URL``), in a schema of its own
+    that is dropped after the test."""
+    from tests.pg import fresh_schema
+
+    async with fresh_schema() as url:
+        yield url

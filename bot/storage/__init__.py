@@ -18,4 +18,12 @@ def storage_from_url(url: str) -> Storage:
         path = url.removeprefix("sqlite://")
         path = path.removeprefix("/") if path.startswith("/") else path
         return SqliteStorage(path or ":memory:")
+    if url.startswith(("postgresql://", "postgres://")):
+        try:
+            from bot.storage.postgres import PostgresStorage
+        except ImportError as exc:  # asyncpg is the optional extra "postgres"
+            raise ValueError(
+                "DATABASE_URL is PostgreSQL but asyncpg is missing: pip install 'relais[postgres]'"
+            ) from exc
+        return PostgresStorage(url)
     raise ValueError(f"unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")

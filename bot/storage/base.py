@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bot.conversation import Conversation, Stat
 
 HOUR = 3600
+LEDGER_RETENTION = 24 * HOUR  # Telegram keeps an undelivered update for at most a day
 
 
 @dataclass(frozen=True)
@@ -88,11 +89,19 @@ class Storage(ABC):
         expected_version: int | None,
         stats: Sequence[Stat] = (),
         now: dt.datetime,
+        update_id: int | None = None,
     ) -> int:
         """Write state and its statistics atomically; return the new version.
 
         ``expected_version`` is the version that was loaded (``None`` if nothing was).
         Raise ``ConflictError`` when the stored version differs: someone else wrote first.
+
+        ``update_id`` (the Telegram update being handled) is claimed in the ledger in the
+        *same* transaction, first: if it is there already, raise ``AlreadyProcessed`` and
+        write nothing. State and claim commit together or not at all, so a crash can
+        neither apply an update without recording it nor record it without applying it.
+        Claiming first makes a replica handling a redelivered update wait on the ledger row
+        for the other's commit, then see it, instead of re-applying the event.
         """
 
     @abstractmethod
@@ -100,8 +109,20 @@ class Storage(ABC):
         """Erase the person's state and the events of their conversation; return rows gone."""
 
     @abstractmethod
+    async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
+        """Record ``update_id`` in the ledger; ``False`` if it was there (a redelivery).
+
+        For handlers that change no conversation: claim first, then act, which makes
+        their side effects at-most-once. Conversation turns use ``save(update_id=...)``.
+        """
+
+    @abstractmethod
     async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
-        """Delete events older than the retention and conversations idle too long."""
+        """Delete events older than the retention and conversations idle too long.
+
+        Also prunes the update ledger to the ``LEDGER_RETENTION`` before its newest entry
+        (no clock needed: Telegram stops redelivering an update within a day).
+        """
 
     @abstractmethod
     async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:

@@ -16,8 +16,15 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.conversation import Conversation, Stat
-from bot.errors import ConflictError, StorageError
-from bot.storage.base import FETCH_EVENTS_SQL, EventRow, Storage, Stored, hour_of
+from bot.errors import AlreadyProcessed, ConflictError, StorageError
+from bot.storage.base import (
+    FETCH_EVENTS_SQL,
+    LEDGER_RETENTION,
+    EventRow,
+    Storage,
+    Stored,
+    hour_of,
+)
 from bot.storage.migrations import migrations_for
 
 T = TypeVar("T")
@@ -48,9 +55,14 @@ def _save(
     expected: int | None,
     now: int,
     events: list[tuple[Any, ...]],
+    update_id: int | None,
 ) -> int:
     conn.execute("BEGIN IMMEDIATE")
     try:
+        # The ledger claim comes first, in the same transaction (see ``Storage.save``).
+        if update_id is not None and not _claim(conn, update_id, now):
+            conn.execute("ROLLBACK")
+            raise AlreadyProcessed(f"update {update_id} was processed already")
         if expected is None:
             cursor = conn.execute(
                 "INSERT INTO conversations (user_key, state, version, updated_at) "
@@ -76,12 +88,21 @@ def _save(
             )
         conn.execute("COMMIT")
         return version
-    except ConflictError:
+    except (ConflictError, AlreadyProcessed):
         raise
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _claim(conn: sqlite3.Connection, update_id: int, now: int) -> bool:
+    cursor = conn.execute(
+        "INSERT INTO processed_updates (update_id, processed_at) VALUES (?, ?) "
+        "ON CONFLICT (update_id) DO NOTHING",
+        (update_id, now),
+    )
+    return cursor.rowcount == 1
 
 
 def _forget(conn: sqlite3.Connection, user_key: str) -> int:
@@ -107,6 +128,11 @@ def _purge(conn: sqlite3.Connection, events_before: int, idle_before: int) -> in
         gone = conn.execute("DELETE FROM events WHERE at_hour < ?", (events_before,)).rowcount
         gone += conn.execute(
             "DELETE FROM conversations WHERE updated_at < ?", (idle_before,)
+        ).rowcount
+        gone += conn.execute(
+            "DELETE FROM processed_updates WHERE processed_at < "
+            "(SELECT max(processed_at) FROM processed_updates) - ?",
+            (LEDGER_RETENTION,),
         ).rowcount
     return gone
 
@@ -182,6 +208,7 @@ class SqliteStorage(Storage):
         expected_version: int | None,
         stats: Sequence[Stat] = (),
         now: dt.datetime,
+        update_id: int | None = None,
     ) -> int:
         hour = hour_of(now)
         events = [
@@ -205,7 +232,12 @@ class SqliteStorage(Storage):
             expected_version,
             int(now.timestamp()),
             events,
+            update_id,
         )
+
+    async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
+        # One statement, so it is its own transaction (autocommit: isolation_level=None).
+        return await self._run(_claim, update_id, int(now.timestamp()))
 
     async def forget(self, user_key: str) -> int:
         return await self._run(_forget, user_key)

@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import ContextTypes
 
 from bot.conversation import Command, Event, Outcome, Press, Text, Unsupported
+from bot.errors import AlreadyProcessed
 from bot.privacy import pseudonym
 from bot.service import Dialogue
 from bot.telegram.keyboards import markup
@@ -42,9 +43,16 @@ class PrivateChat:
         if message is None or user is None:
             return
         event = event_of(message)
-        outcome = await self.dialogue.handle(
-            self.user_key(user.id), user.language_code, event, dt.datetime.now(dt.UTC)
-        )
+        try:
+            outcome = await self.dialogue.handle(
+                self.user_key(user.id),
+                user.language_code,
+                event,
+                dt.datetime.now(dt.UTC),
+                update_id=update.update_id,
+            )
+        except AlreadyProcessed:  # a redelivery: it was answered the first time
+            return
         await send(context, message.chat_id, outcome, pressed=None)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -54,12 +62,16 @@ class PrivateChat:
             return
         data = query.data or ""
         message = query.message if isinstance(query.message, Message) else None
-        outcome = await self.dialogue.handle(
-            self.user_key(query.from_user.id),
-            query.from_user.language_code,
-            Press(data[:64]),
-            dt.datetime.now(dt.UTC),
-        )
+        try:
+            outcome = await self.dialogue.handle(
+                self.user_key(query.from_user.id),
+                query.from_user.language_code,
+                Press(data[:64]),
+                dt.datetime.now(dt.UTC),
+                update_id=update.update_id,
+            )
+        except AlreadyProcessed:  # a redelivery: it was answered the first time
+            return
         with contextlib.suppress(BadRequest):  # "query is too old": nothing left to do
             await query.answer()
         chat_id = message.chat_id if message is not None else query.from_user.id

@@ -1,0 +1,261 @@
+"""PostgreSQL storage through asyncpg: for several replicas sharing one database.
+
+Same tables, same numbered migrations and same contract as the SQLite backend
+(``tests/test_storage_contract.py`` runs both). What differs is only what sharing needs:
+
+- A connection pool per replica (``POOL_MAX`` connections each: an update holds one for a
+  few milliseconds, so a handful serves Telegram's whole delivery rate).
+- Migrations run under a PostgreSQL advisory lock, so replicas starting together apply
+  each migration once while the others wait, instead of racing on ``CREATE TABLE``.
+- ``save`` relies on row locks: two replicas saving the same conversation serialise on
+  its row, and the loser's ``version`` check fails (``ConflictError``), so it re-reads.
+
+A schema other than ``public`` is chosen in the URL: ``postgresql://…/relais?search_path=bot``
+(asyncpg passes unknown query parameters to the server as settings).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
+
+import asyncpg
+
+from bot.conversation import Conversation, Stat
+from bot.errors import AlreadyProcessed, ConflictError, StorageError
+from bot.storage.base import (
+    FETCH_EVENTS_SQL,
+    LEDGER_RETENTION,
+    EventRow,
+    Storage,
+    Stored,
+    hour_of,
+)
+from bot.storage.migrations import migrations_for
+
+POOL_MAX = 5
+COMMAND_TIMEOUT = 10.0  # seconds; a stuck query becomes a StorageError, never a hang
+CLOSE_TIMEOUT = 10.0
+
+# One lock per schema, so deployments sharing a server in different schemas don't wait
+# for each other. hashtext() maps the name to the integer key advisory locks take.
+_LOCK_KEY = "hashtext('relais.migrations:' || coalesce(current_schema(), ''))"
+
+_INSERT_EVENTS = (
+    "INSERT INTO events (at_hour, kind, flow, step, dimension, choice, locale, origin, "
+    "session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
+_CLAIM = (
+    "INSERT INTO processed_updates (update_id, processed_at) VALUES ($1, $2) "
+    "ON CONFLICT (update_id) DO NOTHING RETURNING 1"
+)
+
+# What asyncpg raises when the server refuses or cannot be reached (TimeoutError is an
+# OSError); all of it becomes StorageError, the one failure callers handle.
+_DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+
+Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+
+
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except _DRIVER_ERRORS as exc:
+        raise StorageError(f"postgresql: {type(exc).__name__}: {exc}") from exc
+
+
+def _count(status: str) -> int:
+    """Rows touched, from a command status such as ``UPDATE 1`` or ``INSERT 0 1``."""
+    return int(status.rsplit(" ", 1)[-1])
+
+
+async def _apply_migrations(conn: Connection) -> None:
+    await conn.execute(f"SELECT pg_advisory_lock({_LOCK_KEY})")
+    try:
+        await conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT)"
+        )
+        done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
+        for migration in migrations_for("postgres"):
+            if migration.number in done:
+                continue
+            # One script, one transaction (DDL is transactional in PostgreSQL).
+            async with conn.transaction():
+                await conn.execute(migration.sql)
+                await conn.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2)",
+                    migration.number,
+                    migration.name,
+                )
+    finally:
+        # Also released when the pool resets the connection, should this fail.
+        await conn.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})")
+
+
+class PostgresStorage(Storage):
+    """Storage in PostgreSQL (``postgresql://`` or ``postgres://`` URLs)."""
+
+    def __init__(self, url: str, *, pool_max: int = POOL_MAX) -> None:
+        self.url = url
+        self.pool_max = pool_max
+        self._pool: asyncpg.Pool[asyncpg.Record] | None = None
+
+    async def open(self) -> None:
+        with _translated():
+            pool = await asyncpg.create_pool(
+                self.url, min_size=1, max_size=self.pool_max, command_timeout=COMMAND_TIMEOUT
+            )
+            try:
+                async with pool.acquire() as conn:
+                    await _apply_migrations(conn)
+            except BaseException:
+                pool.terminate()
+                raise
+        self._pool = pool
+
+    async def close(self) -> None:
+        """Wait for connections in use to come back (in-flight saves finish), then close."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        try:
+            await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT)
+        except TimeoutError:
+            pool.terminate()
+
+    @contextlib.asynccontextmanager
+    async def _connection(self) -> AsyncIterator[Connection]:
+        if self._pool is None:
+            raise StorageError("storage is not open")
+        with _translated():
+            async with self._pool.acquire(timeout=COMMAND_TIMEOUT) as conn:
+                yield conn
+
+    async def load(self, user_key: str) -> Stored | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(
+                "SELECT state, version, updated_at FROM conversations WHERE user_key = $1",
+                user_key,
+            )
+        if row is None:
+            return None
+        state, version, updated = row
+        return Stored(
+            Conversation.from_json(state), version, dt.datetime.fromtimestamp(updated, dt.UTC)
+        )
+
+    async def save(
+        self,
+        user_key: str,
+        conversation: Conversation,
+        *,
+        expected_version: int | None,
+        stats: Sequence[Stat] = (),
+        now: dt.datetime,
+        update_id: int | None = None,
+    ) -> int:
+        seconds = int(now.timestamp())
+        hour = hour_of(now)
+        events = [
+            (
+                hour,
+                s.kind,
+                s.flow,
+                s.step,
+                s.dimension,
+                s.choice,
+                conversation.locale,
+                conversation.origin,
+                conversation.session,
+            )
+            for s in stats
+        ]
+        state = conversation.to_json()
+        async with self._connection() as conn, conn.transaction():
+            # Claim first (see ``Storage.save``): a replica handling the same update
+            # waits here on the other's uncommitted ledger row, then finds it.
+            if update_id is not None and await conn.fetchval(_CLAIM, update_id, seconds) is None:
+                raise AlreadyProcessed(f"update {update_id} was processed already")
+            if expected_version is None:
+                status = await conn.execute(
+                    "INSERT INTO conversations (user_key, state, version, updated_at) "
+                    "VALUES ($1, $2, 1, $3) ON CONFLICT (user_key) DO NOTHING",
+                    user_key,
+                    state,
+                    seconds,
+                )
+                version = 1
+            else:
+                # Under READ COMMITTED, a concurrent writer's row lock makes this wait, then
+                # re-check ``version`` against the committed row: the loser matches 0 rows.
+                status = await conn.execute(
+                    "UPDATE conversations SET state = $1, version = version + 1, "
+                    "updated_at = $2 WHERE user_key = $3 AND version = $4",
+                    state,
+                    seconds,
+                    user_key,
+                    expected_version,
+                )
+                version = expected_version + 1
+            if _count(status) != 1:
+                raise ConflictError("conversation changed since it was read")
+            if events:
+                await conn.executemany(_INSERT_EVENTS, events)
+        return version
+
+    async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
+        async with self._connection() as conn:
+            return await conn.fetchval(_CLAIM, update_id, int(now.timestamp())) is not None
+
+    async def forget(self, user_key: str) -> int:
+        async with self._connection() as conn, conn.transaction():
+            state = await conn.fetchval(
+                "DELETE FROM conversations WHERE user_key = $1 RETURNING state", user_key
+            )
+            if state is None:
+                return 0
+            gone = 1
+            session = Conversation.from_json(state).session
+            if session:
+                status = await conn.execute("DELETE FROM events WHERE session = $1", session)
+                gone += _count(status)
+            return gone
+
+    async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
+        async with self._connection() as conn, conn.transaction():
+            gone = _count(
+                await conn.execute("DELETE FROM events WHERE at_hour < $1", hour_of(events_before))
+            )
+            gone += _count(
+                await conn.execute(
+                    "DELETE FROM conversations WHERE updated_at < $1",
+                    int(idle_before.timestamp()),
+                )
+            )
+            gone += _count(
+                await conn.execute(
+                    "DELETE FROM processed_updates WHERE processed_at < "
+                    "(SELECT max(processed_at) FROM processed_updates) - $1",
+                    LEDGER_RETENTION,
+                )
+            )
+            return gone
+
+    async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
+        sql = FETCH_EVENTS_SQL.format(start="$1", end="$2")
+        async with self._connection() as conn:
+            rows = await conn.fetch(sql, int(start.timestamp()), int(end.timestamp()))
+        return [EventRow(*row) for row in rows]
+
+    async def ping(self) -> None:
+        async with self._connection() as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Read-only SQL for exports and tests, with PostgreSQL's ``$1`` placeholders."""
+        async with self._connection() as conn:
+            return [tuple(row) for row in await conn.fetch(sql, *params)]

@@ -1,0 +1,228 @@
+"""One contract for every storage backend: SQLite and the real PostgreSQL server.
+
+Whatever the deployment chooses, the dialogue relies on exactly this behaviour: optimistic
+versions, atomic state + statistics, the update ledger, forgetting, purging, health.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.conversation import Conversation, Stat
+from bot.errors import AlreadyProcessed, ConflictError, StorageError
+from bot.storage import storage_from_url
+from bot.storage.base import HOUR, Storage
+
+DAY = dt.timedelta(days=1)
+EVER = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/contract.sqlite3"
+    else:
+        from tests.pg import fresh_schema
+
+        async with fresh_schema() as url:
+            yield url
+
+
+@pytest.fixture
+async def storage(storage_url: str) -> AsyncIterator[Storage]:
+    async with storage_from_url(storage_url) as opened:
+        yield opened
+
+
+def conv(step: str = "danger", session: str = "s1", **answers: str) -> Conversation:
+    return Conversation(
+        locale="fr", flow="victim", flow_version=1, step=step, answers=answers, session=session
+    )
+
+
+async def events(storage: Storage) -> list[tuple[str, str | None]]:
+    return [(e.kind, e.session) for e in await storage.fetch_events(*EVER)]
+
+
+async def test_someone_new_has_nothing(storage: Storage) -> None:
+    assert await storage.load("nobody") is None
+
+
+async def test_save_then_load_round_trips(storage: Storage, noon: dt.datetime) -> None:
+    original = conv("where", harassment_kind="insults")
+    assert await storage.save("u1", original, expected_version=None, now=noon) == 1
+    stored = await storage.load("u1")
+    assert stored is not None
+    assert stored.conversation == original
+    assert stored.version == 1
+    assert stored.updated_at == noon.astimezone(dt.UTC)
+
+
+async def test_versions_count_up(storage: Storage, noon: dt.datetime) -> None:
+    await storage.save("u1", conv("danger"), expected_version=None, now=noon)
+    assert await storage.save("u1", conv("what"), expected_version=1, now=noon) == 2
+    assert await storage.save("u1", conv("where"), expected_version=2, now=noon) == 3
+    stored = await storage.load("u1")
+    assert stored is not None and stored.version == 3 and stored.conversation.step == "where"
+
+
+async def test_stale_version_is_a_conflict_and_writes_nothing(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save("u1", conv("danger"), expected_version=None, now=noon)
+    await storage.save("u1", conv("what"), expected_version=1, now=noon)
+    with pytest.raises(ConflictError):
+        await storage.save(
+            "u1", conv("since"), expected_version=1, stats=[Stat("flow_started")], now=noon
+        )
+    with pytest.raises(ConflictError):  # "new" while someone else created it meanwhile
+        await storage.save("u1", conv("since"), expected_version=None, now=noon)
+    stored = await storage.load("u1")
+    assert stored is not None and stored.version == 2 and stored.conversation.step == "what"
+    assert await events(storage) == []
+
+
+async def test_two_writers_of_one_version_one_wins(storage: Storage, noon: dt.datetime) -> None:
+    await storage.save("u1", conv("danger"), expected_version=None, now=noon)
+    results = await asyncio.gather(
+        storage.save("u1", conv("what"), expected_version=1, now=noon),
+        storage.save("u1", conv("emergency"), expected_version=1, now=noon),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["ConflictError", "int"]
+    stored = await storage.load("u1")
+    assert stored is not None and stored.version == 2
+
+
+async def test_statistics_are_saved_with_the_state(storage: Storage, noon: dt.datetime) -> None:
+    stats = [
+        Stat("flow_started", flow="victim"),
+        Stat("step_answered", flow="victim", step="danger", dimension="danger", choice="no"),
+    ]
+    c = conv("what", session="abc").with_(origin="group-key")
+    await storage.save("u1", c, expected_version=None, stats=stats, now=noon)
+    rows = await storage.fetch_events(*EVER)
+    assert [(r.kind, r.step, r.dimension, r.choice) for r in rows] == [
+        ("flow_started", None, None, None),
+        ("step_answered", "danger", "danger", "no"),
+    ]
+    hour = int(noon.timestamp()) - int(noon.timestamp()) % HOUR
+    assert {(r.at_hour, r.locale, r.origin, r.session, r.flow) for r in rows} == {
+        (hour, "fr", "group-key", "abc", "victim")
+    }
+
+
+async def test_forget_removes_state_and_that_conversations_events(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save(
+        "u1", conv(session="mine"), expected_version=None, stats=[Stat("a"), Stat("b")], now=noon
+    )
+    await storage.save(
+        "u2", conv(session="other"), expected_version=None, stats=[Stat("c")], now=noon
+    )
+    assert await storage.forget("u1") == 3  # the state and its two events
+    assert await storage.load("u1") is None
+    assert await events(storage) == [("c", "other")]
+    assert await storage.load("u2") is not None
+    assert await storage.forget("u1") == 0
+
+
+async def test_purge_drops_old_events_and_idle_conversations(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    long_ago = noon - 40 * DAY
+    await storage.save("old", conv(session="o"), expected_version=None, now=long_ago)
+    await storage.save("old-stats", conv(session="x"), expected_version=None, now=long_ago)
+    await storage.save(
+        "old-stats", conv(session="x"), expected_version=1, stats=[Stat("old")], now=long_ago
+    )
+    await storage.save(
+        "new", conv(session="n"), expected_version=None, stats=[Stat("new")], now=noon
+    )
+    gone = await storage.purge(events_before=noon - 30 * DAY, idle_before=noon - 7 * DAY)
+    assert gone == 3  # one event, two idle conversations
+    assert await storage.load("old") is None and await storage.load("old-stats") is None
+    assert await storage.load("new") is not None
+    assert await events(storage) == [("new", "n")]
+
+
+async def test_ping_answers_while_open_and_fails_once_closed(storage_url: str) -> None:
+    storage = storage_from_url(storage_url)
+    async with storage:
+        await storage.ping()
+    with pytest.raises(StorageError):
+        await storage.ping()
+
+
+async def test_reopening_keeps_data_and_migrates_once(storage_url: str, noon: dt.datetime) -> None:
+    async with storage_from_url(storage_url) as first:
+        await first.save("u1", conv(), expected_version=None, now=noon)
+        assert await first.claim_update(7, noon)
+    async with storage_from_url(storage_url) as again:
+        stored = await again.load("u1")
+        assert stored is not None and stored.version == 1
+        assert not await again.claim_update(7, noon)
+
+
+# --------------------------------------------------------------------------- update ledger
+
+
+async def test_an_update_is_applied_once(storage: Storage, noon: dt.datetime) -> None:
+    await storage.save("u1", conv("danger"), expected_version=None, now=noon, update_id=100)
+    with pytest.raises(AlreadyProcessed):
+        await storage.save(
+            "u1", conv("what"), expected_version=1, stats=[Stat("x")], now=noon, update_id=100
+        )
+    stored = await storage.load("u1")
+    assert stored is not None and stored.version == 1 and stored.conversation.step == "danger"
+    assert await events(storage) == []
+
+
+async def test_a_conflicting_save_does_not_claim_its_update(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    """The claim is rolled back with the failed write, so the retry can claim it."""
+    await storage.save("u1", conv("danger"), expected_version=None, now=noon, update_id=1)
+    await storage.save("u1", conv("what"), expected_version=1, now=noon, update_id=2)
+    with pytest.raises(ConflictError):
+        await storage.save("u1", conv("where"), expected_version=1, now=noon, update_id=3)
+    assert await storage.save("u1", conv("where"), expected_version=2, now=noon, update_id=3) == 3
+
+
+async def test_claim_update_alone(storage: Storage, noon: dt.datetime) -> None:
+    assert await storage.claim_update(5, noon)
+    assert not await storage.claim_update(5, noon)
+    await storage.save("u1", conv(), expected_version=None, now=noon, update_id=6)
+    assert not await storage.claim_update(6, noon)
+    with pytest.raises(AlreadyProcessed):
+        await storage.save("u2", conv(), expected_version=None, now=noon, update_id=5)
+    assert await storage.load("u2") is None
+
+
+async def test_the_same_update_saved_twice_at_once(storage: Storage, noon: dt.datetime) -> None:
+    """Two replicas handling one redelivered update: the second waits for the first's
+    ledger row and then sees it, rather than re-applying the event."""
+    await storage.save("u1", conv("danger"), expected_version=None, now=noon)
+    results = await asyncio.gather(
+        storage.save("u1", conv("what"), expected_version=1, now=noon, update_id=9),
+        storage.save("u1", conv("what"), expected_version=1, now=noon, update_id=9),
+        return_exceptions=True,
+    )
+    assert sorted(type(r).__name__ for r in results) == ["AlreadyProcessed", "int"]
+
+
+async def test_purge_keeps_a_day_of_ledger(storage: Storage, noon: dt.datetime) -> None:
+    assert await storage.claim_update(1, noon - 3 * DAY)
+    assert await storage.claim_update(2, noon - DAY + dt.timedelta(minutes=1))
+    assert await storage.claim_update(3, noon)
+    gone = await storage.purge(events_before=noon - 400 * DAY, idle_before=noon - 400 * DAY)
+    assert gone == 1
+    assert await storage.claim_update(1, noon)  # forgotten: old enough never to come back
+    assert not await storage.claim_update(2, noon)
+    assert not await storage.claim_update(3, noon)
