@@ -1,0 +1,58 @@
+"""Operator export: anonymous figures from the event log, with small counts suppressed.
+
+``build_report`` reads events (``Storage.fetch_events``), counts distinct conversations and
+suppresses small counts; ``render`` writes the one report in any format. The dashboard
+(``bot.export.dashboard``) serves the same report over HTTP behind a token.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from bot.export.layout import Layout, layout_from_catalog
+from bot.export.periods import GRANULARITIES, DateRange, Granularity
+from bot.export.queries import build_report
+from bot.export.tables import Report
+
+Format = Literal["csv", "json", "xlsx", "html"]
+FORMATS: tuple[Format, ...] = ("csv", "json", "xlsx", "html")
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "html": "text/html; charset=utf-8",
+}
+
+__all__ = [
+    "FORMATS",
+    "GRANULARITIES",
+    "MEDIA_TYPES",
+    "DateRange",
+    "Format",
+    "Granularity",
+    "Layout",
+    "Report",
+    "build_report",
+    "layout_from_catalog",
+    "render",
+]
+
+
+def render(report: Report, fmt: Format, layout: Layout | None = None) -> bytes:
+    """The report as file contents. Writers are imported on demand: matplotlib and
+    openpyxl take a while to import and only the format asked for needs one."""
+    if fmt == "csv":
+        from bot.export.to_csv import to_csv
+
+        return to_csv(report).encode("utf-8")
+    if fmt == "json":
+        from bot.export.to_json import to_json
+
+        return to_json(report).encode("utf-8")
+    if fmt == "xlsx":
+        from bot.export.to_xlsx import to_xlsx
+
+        return to_xlsx(report)
+    from bot.export.to_html import to_html
+
+    return to_html(report, layout).encode("utf-8")

@@ -1,0 +1,70 @@
+"""What the flows say about how to lay figures out: step order, choice order, labels.
+
+Exports work from the event log alone; the catalog only makes them easier to read (steps
+in the order a young person meets them, choices in the order of the buttons, every known
+choice listed even when nobody picked it). Rows are never ordered by count, because the
+position of a hidden cell among sorted ones would hint at its size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from bot.catalog import Catalog
+from bot.engine import SKIPPED
+
+
+@dataclass(frozen=True)
+class Layout:
+    steps: dict[str, list[str]] = field(default_factory=dict)  # flow -> steps, in order
+    choices: dict[str, list[str]] = field(default_factory=dict)  # dimension -> choice ids
+    labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (dimension, id) -> text
+
+    def order_steps(self, flow: str, seen: Iterable[str]) -> list[str]:
+        known = self.steps.get(flow, [])
+        return [s for s in known if s in set(seen)] + sorted(set(seen) - set(known))
+
+    def order_choices(self, dimension: str, seen: Iterable[str]) -> list[str]:
+        """Known choices (all of them), then unknown ones seen in the log, ``skipped`` last."""
+        known = self.choices.get(dimension, [])
+        extra = sorted(set(seen) - set(known), key=lambda c: (c == SKIPPED, c))
+        return known + extra
+
+    def label(self, dimension: str, choice: str) -> str:
+        return self.labels.get((dimension, choice), choice)
+
+
+def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
+    """Walk each flow from its start (breadth first, buttons in order)."""
+    steps: dict[str, list[str]] = {}
+    choices: dict[str, list[str]] = {}
+    labels: dict[tuple[str, str], str] = {}
+    for flow_id, loaded in catalog.flows.items():
+        flow = loaded.flow
+        order, queue = [flow.start], [flow.start]
+        while queue:
+            step = flow.steps[queue.pop(0)]
+            targets = [c.next for c in step.choices] + ([step.skip] if step.skip else [])
+            for target in targets:
+                if target in flow.steps and target not in order:
+                    order.append(target)
+                    queue.append(target)
+        order += [s for s in flow.steps if s not in order]
+        steps[flow_id] = order
+        for name in order:
+            step = flow.steps[name]
+            if not step.record:
+                continue
+            ids = choices.setdefault(step.record, [])
+            for choice in step.choices:
+                if choice.id not in ids:
+                    ids.append(choice.id)
+                    labels[(step.record, choice.id)] = catalog.locales.text(locale, choice.label)
+            if step.skip and SKIPPED not in ids:
+                ids.append(SKIPPED)
+    for ids in choices.values():  # "skipped" after every real answer
+        if SKIPPED in ids:
+            ids.remove(SKIPPED)
+            ids.append(SKIPPED)
+    return Layout(steps, choices, labels)

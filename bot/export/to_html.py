@@ -1,0 +1,171 @@
+"""One self-contained HTML page: charts (inline SVG) and every table, readable offline.
+
+No script, no font, no stylesheet is fetched: the file can be mailed to the board or opened
+on a laptop without network. Written in French, for the association's operators; ids in
+the machine formats (CSV, JSON) stay in English.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+
+from bot.export import charts
+from bot.export.layout import Layout
+from bot.export.tables import Report, Table
+
+NAMES = {
+    "started": "commencées",
+    "completed": "allées jusqu'à l'aide",
+    "emergency": "numéros d'urgence montrés",
+    "conversations": "conversations",
+    "period": "période",
+    "choice": "réponse",
+    "step": "étape",
+    "origin": "groupe d'origine",
+    "locale": "langue",
+    "resource": "ressource",
+    "(started)": "(début)",
+    "direct": "(en direct, sans groupe)",
+    "skipped": "(préfère ne pas répondre)",
+    "total": "Total",
+}
+TITLES = {
+    "activity": "Conversations par période",
+    "answers:harassment_kind": "Types de harcèlement",
+    "answers:platform": "Plateformes",
+    "answers:duration": "Depuis combien de temps",
+    "answers:danger": "En danger immédiat ?",
+    "answers:role": "Qui écrit ?",
+    "answers:age_band": "Tranche d'âge",
+    "answers:adult_role": "Adultes : qui écrit ?",
+    "answers:trusted_adult": "A pu en parler à un adulte de confiance ?",
+    "origin": "Conversations par groupe d'origine",
+    "locale": "Conversations par langue",
+    "resources": "Ressources d'aide montrées",
+}
+BY = {"day": "jour", "week": "semaine", "month": "mois"}
+
+CSS = """
+body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;
+ max-width:1000px;margin:0 auto;padding:1.2rem}
+h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.8rem 0 .4rem}
+.meta{color:#555}.note{background:#f3f6fa;border-left:4px solid #1f5fa8;padding:.5rem .8rem}
+svg.chart{width:100%;height:auto;display:block}
+table{border-collapse:collapse;margin:.4rem 0 1rem;min-width:18rem}
+th,td{border-bottom:1px solid #ddd;padding:.2rem .7rem;text-align:right}
+th:first-child,td:first-child{text-align:left}tr.total td{font-weight:bold;border-top:2px solid #999}
+td.hidden{color:#8a8a8a}nav a{margin-right:1rem}form{margin:.6rem 0}
+details{margin:.3rem 0 1rem}
+"""
+
+
+def title_of(table: Table) -> str:
+    if table.id in TITLES:
+        return TITLES[table.id]
+    if table.id.startswith("funnel:"):
+        return f"Parcours « {table.group} » : conversations qui passent chaque étape"
+    if table.id.startswith("answers:"):
+        return f"Réponses : {table.group}"
+    return table.title
+
+
+def table_html(table: Table, k: int, labels: Mapping[str, str]) -> str:
+    head = "".join(
+        f"<th>{escape(NAMES.get(c, c))}</th>" for c in (table.label_header, *table.columns)
+    )
+    body = []
+    for row in [*table.rows, *([table.total] if table.total else [])]:
+        cls = ' class="total"' if row is table.total else ""
+        label = labels.get(row.label) or NAMES.get(row.label, row.label)
+        cells = "".join(
+            f'<td class="hidden">{escape(c.display(k))}</td>'
+            if c.hidden
+            else f"<td>{escape(c.display(k))}</td>"
+            for c in row.cells
+        )
+        body.append(f"<tr{cls}><td>{escape(label)}</td>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _labels(layout: Layout, table: Table) -> dict[str, str]:
+    if table.id.startswith("answers:"):
+        return {
+            r.label: layout.labels.get((table.group, r.label)) or NAMES.get(r.label, r.label)
+            for r in table.rows
+        }
+    return {r.label: NAMES[r.label] for r in table.rows if r.label in NAMES}
+
+
+def to_html(
+    report: Report,
+    layout: Layout | None = None,
+    *,
+    downloads: Mapping[str, str] | None = None,
+    form_action: str | None = None,
+    hidden_fields: Mapping[str, str] | None = None,
+) -> str:
+    """The page. ``downloads`` (label → URL) and ``form_action`` are for the dashboard,
+    which serves this same page with links to the CSV/JSON and a date-range form."""
+    layout = layout or Layout()
+    k = report.k
+    parts = [
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        '<meta name="referrer" content="no-referrer">',
+        f"<title>Relais : chiffres du {escape(report.first)} au {escape(report.last)}</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>Relais : ce que voit le bot</h1>",
+        f'<p class="meta">Du {escape(report.first)} au {escape(report.last)}, par '
+        f"{escape(BY.get(report.by, report.by))} (fuseau {escape(report.timezone)}). "
+        f"Produit le {escape(report.generated_at)}.</p>",
+        f'<p class="note">Chiffres anonymes : nombre de conversations, jamais de personne. '
+        f"Tout nombre inférieur à {k} (zéro compris) est affiché « &lt;{k} » ; « x » masque "
+        f"un nombre qui permettrait de retrouver un petit nombre à partir d'un total.</p>",
+    ]
+    if downloads:
+        links = "".join(f'<a href="{escape(u)}">{escape(n)}</a>' for n, u in downloads.items())
+        parts.append(f"<nav>Télécharger : {links}</nav>")
+    if form_action is not None:
+        hidden = "".join(
+            f'<input type="hidden" name="{escape(n)}" value="{escape(v)}">'
+            for n, v in (hidden_fields or {}).items()
+        )
+        options = "".join(
+            f'<option value="{b}"{" selected" if b == report.by else ""}>{BY[b]}</option>'
+            for b in BY
+        )
+        parts.append(
+            f'<form method="get" action="{escape(form_action)}">{hidden}'
+            f'Du <input type="date" name="from" value="{escape(report.first)}"> '
+            f'au <input type="date" name="to" value="{escape(report.last)}"> '
+            f'par <select name="by">{options}</select> <button>Afficher</button></form>'
+        )
+    activity = report.table("activity")
+    parts += [
+        f"<h2>{escape(title_of(activity))}</h2>",
+        charts.trend(activity, k, NAMES),
+        "<details><summary>Tableau</summary>",
+        table_html(activity, k, {}),
+        "</details>",
+    ]
+    answers = report.tables_of("answers:")
+    first = [t for t in answers if t.group in ("harassment_kind", "platform")]
+    for table in [*first, *(t for t in answers if t not in first), *report.tables_of("funnel:")]:
+        labels = _labels(layout, table)
+        colour = charts.GREEN if table.id.startswith("funnel:") else charts.BLUE
+        parts += [
+            f"<h2>{escape(title_of(table))}</h2>",
+            charts.bars(table, k, labels, colour),
+            "<details><summary>Tableau</summary>",
+            table_html(table, k, labels),
+            "</details>",
+        ]
+    for table_id in ("origin", "locale", "resources"):
+        table = report.table(table_id)
+        parts += [
+            f"<h2>{escape(title_of(table))}</h2>",
+            table_html(table, k, _labels(layout, table)),
+        ]
+    parts.append("</body></html>\n")
+    return "\n".join(parts)
