@@ -3,6 +3,8 @@
 relais run       the Telegram bot (polling); without a token, the console chat
 relais console   the conversation in this terminal
 relais check     validate flows, locales and resources (for people editing them)
+relais export    anonymous figures for operators (CSV, JSON, XLSX, HTML)
+relais dashboard the same figures as a web page behind DASHBOARD_TOKEN
 relais purge     delete statistics past retention and idle conversations
 """
 
@@ -20,6 +22,9 @@ from bot.config import Settings
 from bot.console import chat
 from bot.engine import Engine
 from bot.errors import ConfigError
+from bot.export.command import add_commands as add_export_commands
+from bot.export.command import dashboard as dashboard_command
+from bot.export.command import export as export_command
 from bot.logs import setup_logging
 from bot.service import Dialogue
 from bot.storage import storage_from_url
@@ -91,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="DAYS",
         help="warn when a resource was verified longer ago (default 365)",
     )
+    add_export_commands(sub)
     return p
 
 
@@ -105,6 +111,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(settings, args.lang))
         if args.command == "check":
             return _check(settings, args.max_age)
+        if args.command == "export":
+            return export_command(settings, args)
+        if args.command == "dashboard":
+            return dashboard_command(settings, args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1

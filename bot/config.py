@@ -29,6 +29,10 @@ class Settings(BaseSettings):
     flows_dir: Path = PROJECT_ROOT / "flows"
     locales_dir: Path = PROJECT_ROOT / "locales"
     log_level: str = "INFO"
+    # `relais export` and `relais dashboard` (operator figures); see .env.example.
+    export_k: int = Field(default=5, ge=1, description="smallest count an export shows")
+    export_timezone: str = "Europe/Paris"
+    dashboard_token: SecretStr | None = None
 
     @property
     def token(self) -> str | None:

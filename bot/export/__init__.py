@@ -1,8 +1,12 @@
 """Operator export: anonymous figures from the event log, with small counts suppressed.
 
-``build_report`` reads events (``Storage.fetch_events``), counts distinct conversations and
-suppresses small counts; ``render`` writes the one report in any format. The dashboard
+``bot.export.queries.build_report`` reads events (``Storage.fetch_events``), counts
+distinct conversations and suppresses small counts; ``render`` writes the one report in
+any format. The dashboard
 (``bot.export.dashboard``) serves the same report over HTTP behind a token.
+
+This package's top level imports no third-party library, so ``bot/cli.py`` can declare
+the commands without the ``export`` extra installed.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from typing import Literal
 
 from bot.export.layout import Layout, layout_from_catalog
 from bot.export.periods import GRANULARITIES, DateRange, Granularity
-from bot.export.queries import build_report
 from bot.export.tables import Report
 
 Format = Literal["csv", "json", "xlsx", "html"]
@@ -32,7 +35,6 @@ __all__ = [
     "Granularity",
     "Layout",
     "Report",
-    "build_report",
     "layout_from_catalog",
     "render",
 ]

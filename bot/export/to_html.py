@@ -54,7 +54,8 @@ h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.15rem;margin:1.8rem 0 .4rem}
 svg.chart{width:100%;height:auto;display:block}
 table{border-collapse:collapse;margin:.4rem 0 1rem;min-width:18rem}
 th,td{border-bottom:1px solid #ddd;padding:.2rem .7rem;text-align:right}
-th:first-child,td:first-child{text-align:left}tr.total td{font-weight:bold;border-top:2px solid #999}
+th:first-child,td:first-child{text-align:left}
+tr.total td{font-weight:bold;border-top:2px solid #999}
 td.hidden{color:#8a8a8a}nav a{margin-right:1rem}form{margin:.6rem 0}
 details{margin:.3rem 0 1rem}
 """
