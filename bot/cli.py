@@ -1,6 +1,7 @@
 """``relais``: the command line. Only wiring; each command's work lives in its module.
 
 relais run       the Telegram bot (polling); without a token, the console chat
+relais run --webhook   one replica of a webhook deployment (see "Running at scale")
 relais console   the conversation in this terminal
 relais check     validate flows, locales and resources (for people editing them)
 relais export    anonymous figures for operators (CSV, JSON, XLSX, HTML)
@@ -42,7 +43,11 @@ async def _console(settings: Settings, language: str | None) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, webhook: bool = False) -> int:
+    if webhook:
+        from bot.telegram.webhook import run_webhook
+
+        return run_webhook(settings, _catalog(settings))
     token = settings.token
     if not token:
         print("No TELEGRAM_BOT_TOKEN set: starting the console chat instead (Ctrl-D to quit).\n")
@@ -85,7 +90,12 @@ def _check(settings: Settings, max_age_days: int) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="relais", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the Telegram bot (console chat without a token)")
+    run = sub.add_parser("run", help="run the Telegram bot (console chat without a token)")
+    run.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates by webhook (WEBHOOK_* settings), for several replicas",
+    )
     console = sub.add_parser("console", help="chat with the bot in this terminal")
     console.add_argument("--lang", help="language code, e.g. en (default: DEFAULT_LOCALE)")
     check = sub.add_parser("check", help="validate flows, locales and resources")
@@ -106,7 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(settings.log_level, settings.token)
     try:
         if args.command == "run":
-            return _run(settings)
+            return _run(settings, args.webhook)
         if args.command == "console":
             return asyncio.run(_console(settings, args.lang))
         if args.command == "check":

@@ -33,6 +33,14 @@ class Settings(BaseSettings):
     export_k: int = Field(default=5, ge=1, description="smallest count an export shows")
     export_timezone: str = "Europe/Paris"
     dashboard_token: SecretStr | None = None
+    # `relais run --webhook` (several replicas behind a load balancer); see .env.example.
+    webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to"
+    )
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8080, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(default=40, ge=1, le=100)
 
     @property
     def token(self) -> str | None:

@@ -1,0 +1,57 @@
+"""One Relais replica in webhook mode, in the test's process, against the fake Bot API.
+
+The same wiring as ``relais run --webhook`` (``bot.telegram.webhook.run_webhook``) minus
+the signal handling: tests start and stop it themselves, several at once if they like.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+
+from bot.catalog import Catalog
+from bot.engine import Engine
+from bot.metrics import Metrics
+from bot.service import Dialogue
+from bot.storage.base import Storage
+from bot.telegram.app import build_application
+from bot.telegram.webhook import WebhookConfig, WebhookServer
+from tests.conftest import SECRET
+from tests.fakebotapi import FakeBotApi
+
+WEBHOOK_SECRET = "webhook-Secret_0123456789"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@asynccontextmanager
+async def replica(
+    api: FakeBotApi, catalog: Catalog, storage: Storage
+) -> AsyncIterator[WebhookServer]:
+    """A started replica whose webhook is registered with ``api``; drained on exit."""
+    port = free_port()
+    metrics = Metrics()
+    dialogue = Dialogue(Engine(catalog), storage, observer=metrics)
+    application = build_application(api.token, dialogue, SECRET, base_url=api.base_url)
+    config = WebhookConfig(
+        url=f"http://127.0.0.1:{port}/telegram", secret=WEBHOOK_SECRET, port=port
+    )
+    server = WebhookServer(application, storage, metrics, config)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+async def get(url: str) -> tuple[int, str]:
+    """GET ``url``; its status and body."""
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        return response.status, await response.text()
