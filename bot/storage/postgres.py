@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator, Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import asyncpg
 
@@ -57,7 +57,8 @@ _CLAIM = (
 # OSError); all of it becomes StorageError, the one failure callers handle.
 _DRIVER_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
-Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
+if TYPE_CHECKING:  # generic only in the stubs
+    Connection = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 
 
 @contextlib.contextmanager
