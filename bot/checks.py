@@ -38,6 +38,10 @@ ENGINE_KEYS = (
     "button.back",
     "button.skip",
     "button.restart",
+    "button.summary",
+    "button.copy_number",
+    "button.chat",
+    "summary.text",
     "status.always",
     "status.open",
     "status.closed",
@@ -62,6 +66,8 @@ def used_keys(catalog: Catalog) -> set[str]:
     for loaded in catalog.flows.values():
         for step in loaded.flow.steps.values():
             keys.add(step.text)
+            if step.prompt:
+                keys.add(step.prompt)
             keys.update(c.label for c in step.choices)
             keys.update(a.text for a in step.advice)
     for resource in catalog.resources.by_id.values():
@@ -78,6 +84,13 @@ def _flow_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]:
         values = [step.text, *[c.label for c in step.choices]]
         keys += [("advice", i, "text") for i in range(len(step.advice))]
         values += [a.text for a in step.advice]
+        if step.prompt:
+            keys.append(("prompt",))
+            values.append(step.prompt)
+        for i, dim in enumerate(step.summary):
+            if dim not in recorded:
+                yield loaded.problem(name, f"summary names '{dim}', which no step records",
+                                     "summary", i)
         for loc, key in zip(keys, values, strict=True):
             if reference is not None and key not in reference.texts:
                 yield loaded.problem(name, f"text '{key}' is not in locales/fr.yaml", *loc)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.catalog import EMERGENCY_RESOURCES, Catalog
+from bot.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog
 from bot.conversation import (
     Button,
     Command,
@@ -46,6 +46,16 @@ COMMAND_ALIASES = {
     "urgence": "urgence",
     "emergency": "urgence",
 }
+
+
+def _choice_label(flow: Flow, dimension: str, answer: str) -> str | None:
+    """The label key of the choice recorded as ``answer`` for ``dimension``."""
+    for step in flow.steps.values():
+        if step.record == dimension:
+            for choice in step.choices:
+                if choice.id == answer:
+                    return choice.label
+    return None
 
 
 def callback_data(flow: Flow, step: str, choice: str) -> str:
@@ -98,7 +108,7 @@ def _reconcile(catalog: Catalog, conv: Conversation) -> tuple[Conversation, bool
     if conv.flow_version == flow.version:
         return conv, False
     if conv.step in flow.steps:
-        history = tuple(s for s in conv.history if s in flow.steps)
+        history = tuple(s for s in conv.history if s in flow.steps or ":" in s)
         return conv.with_(flow_version=flow.version, history=history), False
     return conv.with_(flow_version=flow.version, step=flow.start, history=(), answers={}), True
 
@@ -161,8 +171,38 @@ class _Turn:
         if extra:
             rows.append(tuple(extra))
         if step.end:
-            rows.append((Button(self.t("button.restart"), data=NAV_START),))
+            rows += self.end_buttons(flow, step)
         self.say(text, tuple(rows), edit=edit)
+
+    def end_buttons(self, flow: Flow, step: Step) -> list[tuple[Button, ...]]:
+        """What every end offers: copy the number (Telegram refuses ``tel:`` links), the
+        chat, a summary to paste into the 3018 chat, and starting again."""
+        main = self.catalog.resources[MAIN_RESOURCE]
+        rows: list[tuple[Button, ...]] = []
+        summary = self.summary(flow, step)
+        if summary:
+            rows.append((Button(self.t("button.summary"), copy=summary),))
+        contact = []
+        if main.phone:
+            contact.append(Button(self.t("button.copy_number"), copy=main.phone))
+        if main.chat:
+            contact.append(Button(self.t("button.chat"), url=main.chat))
+        if contact:
+            rows.append(tuple(contact))
+        rows.append((Button(self.t("button.restart"), data=NAV_START),))
+        return rows
+
+    def summary(self, flow: Flow, step: Step) -> str | None:
+        """Two lines the teen can paste into the 3018 chat instead of telling it all again."""
+        labels = []
+        for dimension in step.summary:
+            answer = self.conv.answers.get(dimension)
+            label = _choice_label(flow, dimension, answer) if answer else None
+            if label:
+                labels.append(self.t(label))
+        if not labels:
+            return None
+        return self.t("summary.text", answers=" · ".join(labels))[:256]
 
     def enter(self, flow: Flow, step_name: str, *, history: tuple[str, ...]) -> None:
         """Move to a step, and count completions and resources shown when it ends."""
@@ -252,11 +292,18 @@ class _Turn:
             if not self.conv.history:
                 return False
             previous = self.conv.history[-1]
-            dimension = flow.steps[previous].record
+            target_flow = flow
+            if ":" in previous:  # back across a hand-over: "start:who"
+                other_id, _, previous = previous.partition(":")
+                found_flow = self.catalog.flow(other_id)
+                if found_flow is None or previous not in found_flow.steps:
+                    return False
+                target_flow = found_flow
+            dimension = target_flow.steps[previous].record
             if dimension:
                 answers.pop(dimension, None)
             self.conv = self.conv.with_(answers=answers)
-            self.enter(flow, previous, history=self.conv.history[:-1])
+            self.enter(target_flow, previous, history=self.conv.history[:-1])
             self.show_step(edit=True)
             return True
         if choice_id == SKIP and step.skip:
@@ -277,10 +324,12 @@ class _Turn:
             if other is None:
                 return False
             self.stats.append(Stat("flow_started", flow=other.id))
-            self.enter(other, other.start, history=())
+            # Remember where we came from, qualified by flow, so "back" can return there.
+            self.enter(other, other.start, history=(f"{flow.id}:{here}",))
         else:
             self.enter(flow, target, history=(*self.conv.history, here))
-        self.show_step(edit=True)
+        # Leaving an end step keeps its help on screen: the next step is a new message.
+        self.show_step(edit=not step.end)
         return True
 
     def stale(self) -> None:

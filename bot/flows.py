@@ -61,12 +61,16 @@ class Step(BaseModel):
     skip: str | None = Field(default=None, description="where 'I'd rather not say' leads")
     advice: list[Advice] = Field(default_factory=list)
     resources: list[str] = Field(default_factory=list)
+    prompt: str | None = Field(default=None, description="a question shown after resources")
+    summary: list[str] = Field(
+        default_factory=list, description="dimensions put in the 'copy my summary' button"
+    )
+    # An end step completes the flow: help has been given. It may still offer optional
+    # follow-up choices (its message then stays on screen and the next one is new).
     end: bool = False
 
     @model_validator(mode="after")
     def _shape(self) -> Step:
-        if self.end and self.choices:
-            raise ValueError("an end step has no choices")
         if not self.end and not self.choices:
             raise ValueError("a step without choices must say 'end: true' (a dead end otherwise)")
         ids = [c.id for c in self.choices]

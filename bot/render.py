@@ -22,8 +22,26 @@ def _time(moment: dt.datetime, locale: str) -> str:
     return format_time(moment, format="short", locale=locale)
 
 
+_status_cache: dict[tuple[int, int, str, str], str] = {}
+
+
 def open_status(catalog: Catalog, resource: Resource, locale: str, now: dt.datetime) -> str:
-    """ "open now, until 23:00" / "closed now, opens tomorrow at 09:00" / "24/7"."""
+    """Say "open now, until 23:00", "closed now, opens tomorrow at 09:00" or "24/7".
+
+    Hours are whole minutes, so the wording cannot change within a minute: it is computed
+    once per minute, resource and language (it was most of the engine's time per update).
+    """
+    minute = int(now.timestamp()) // 60
+    key = (id(catalog), minute, resource.id, locale)
+    cached = _status_cache.get(key)
+    if cached is None:
+        if len(_status_cache) > 4096:
+            _status_cache.clear()
+        cached = _status_cache[key] = _open_status(catalog, resource, locale, now)
+    return cached
+
+
+def _open_status(catalog: Catalog, resource: Resource, locale: str, now: dt.datetime) -> str:
     texts = catalog.locales
     status = resource.status(now)
     if status.always:
@@ -81,4 +99,6 @@ def step_text(
     parts += [texts.text(locale, a.text) for a in step.advice if a.applies(answers)]
     if step.resources:
         parts.append(resource_block(catalog, step.resources, locale, now))
+    if step.prompt:
+        parts.append(texts.text(locale, step.prompt))
     return "\n\n".join(parts)

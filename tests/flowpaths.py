@@ -11,8 +11,15 @@ from bot.flows import FLOW_JUMP, SKIP
 
 
 def paths(catalog: Catalog, flow_id: str | None = None) -> Iterator[list[str]]:
-    """Sequences of callback data from the entry flow's start to an end step."""
+    """Sequences of callback data from the entry flow's start to an end step.
+
+    Every path to the first end step (where help is shown) is produced. The optional
+    follow-up questions after an end step depend only on their own answers, so they are
+    walked in full once per end step rather than once per way of reaching it (which would
+    multiply the paths by 16 and test nothing more).
+    """
     flow_id = flow_id or catalog.entry_flow
+    followed: set[str] = set()
 
     def walk(
         flow_id: str, step_name: str, trail: list[str], seen: frozenset[str]
@@ -21,7 +28,9 @@ def paths(catalog: Catalog, flow_id: str | None = None) -> Iterator[list[str]]:
         step = flow.steps[step_name]
         if step.end:
             yield trail
-            return
+            if f"{flow_id}:{step_name}" in followed:
+                return
+            followed.add(f"{flow_id}:{step_name}")
         options = [(c.id, c.next) for c in step.choices]
         if step.skip:
             options.append((SKIP, step.skip))

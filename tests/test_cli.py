@@ -36,11 +36,11 @@ def run(
 
 
 def test_console_reaches_the_final_message(tmp_path: Path) -> None:
-    # danger: 2 = "Non"; what: 3 = images; where: 1 = Instagram; since: 2 = weeks
-    result = run(["console"], tmp_path, stdin="2\n3\n1\n2\n")
+    # menu: 1 = me; danger: 2 = "Non"; what: 3 = images; where: 1 = Instagram; since: 2
+    result = run(["console"], tmp_path, stdin="1\n2\n3\n1\n2\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.index("3018") < out.index("D'abord")  # help comes first
+    assert out.index("3018") < out.index("Pour qui viens-tu ?")  # help comes first
     assert "[1] Oui, en danger" in out
     assert "help.instagram.com" in out and "ne paie pas" in out
     assert out.rstrip().endswith(">")
@@ -54,17 +54,17 @@ def test_console_in_english_with_commands_and_free_text(tmp_path: Path) -> None:
 
 
 def test_console_resumes_from_storage(tmp_path: Path) -> None:
-    run(["console"], tmp_path, stdin="2\n1\n")
-    # A second session starts with /start (fresh), then the user goes back twice.
+    run(["console"], tmp_path, stdin="1\n2\n")
+    # A second session starts with /start: the menu again, and "2" picks "witness".
     result = run(["console"], tmp_path, stdin="2\n")
-    assert "Qu'est-ce qui se passe ?" in result.stdout
+    assert "est-ce que la personne est en danger" in result.stdout
 
 
 def test_run_without_token_is_the_console(tmp_path: Path) -> None:
-    result = run(["run"], tmp_path, stdin="2\n")
+    result = run(["run"], tmp_path, stdin="1\n")
     assert result.returncode == 0, result.stderr
     assert "No TELEGRAM_BOT_TOKEN" in result.stdout
-    assert "Qu'est-ce qui se passe ?" in result.stdout
+    assert "D'abord : est-ce que toi" in result.stdout
 
 
 def test_check_ok_on_shipped_files(tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_check_lists_problems_with_file_and_line(tmp_path: Path) -> None:
     shutil.copytree(PROJECT_ROOT / "locales", tmp_path / "locales")
     shutil.copyfile(FIXTURES / "broken" / "unknown_next.yaml", tmp_path / "flows" / "victim.yaml")
     shutil.copyfile(
-        FIXTURES / "broken" / "locale_placeholder.yaml", tmp_path / "locales" / "en.yaml"
+        FIXTURES / "broken" / "locale_placeholder.yaml", tmp_path / "locales" / "xx.yaml"
     )
     result = run(
         ["check"],
@@ -97,7 +97,8 @@ def test_check_lists_problems_with_file_and_line(tmp_path: Path) -> None:
     lines = result.stdout.splitlines()
     assert "flows/victim.yaml:16: step 'what': next 'platfom' is not a step" in lines
     assert (
-        "locales/en.yaml:54: key 'status.open': placeholders ['hour'] differ from fr ['time']"
+        "locales/xx.yaml:6: key 'status.open': placeholders ['hour'] differ from fr ['time']"
         in lines
     )
-    assert lines[-1] == "2 error(s): fix them and run `relais check` again."
+    assert "locales/xx.yaml:5: missing key 'status.always' (present in fr)" in lines
+    assert lines[-1].endswith(" error(s): fix them and run `relais check` again.")

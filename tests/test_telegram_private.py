@@ -30,8 +30,10 @@ async def test_start_to_help_in_four_taps(
         # The very first reply already carries 3018, its hours and the chat link.
         assert "3018" in first[0].text and "https://3018.fr" in first[0].text
         assert "9h–23h" in first[0].text
-        assert first[1].text.startswith("D'abord")
-        assert ["Je préfère ne pas dire"] in teen.buttons()
+        assert first[1].text == "Pour qui viens-tu ?"
+        await teen.press("Ça m'arrive à moi")
+        assert teen.last_message.text.startswith("D'abord")
+        assert ["← Retour", "Je préfère ne pas dire"] in teen.buttons()
         await teen.press("Non")
         assert teen.last_message.text == "Qu'est-ce qui se passe ?"
         assert ["← Retour", "Je préfère ne pas dire"] in teen.buttons()
@@ -43,12 +45,29 @@ async def test_start_to_help_in_four_taps(
         assert "discord.com/safety" in text  # platform-specific reporting
         assert "17" in text  # threats advice names the police
         assert ("ouvert maintenant" in text) or ("fermé maintenant" in text)
-        assert teen.buttons() == [["← Retour"], ["🔁 Recommencer"]]
+        assert "un adulte de confiance est-il au courant" in text
+        assert teen.buttons() == [
+            ["Oui", "Pas encore"],
+            ["← Retour", "Je préfère ne pas dire"],
+            ["📋 Copier mon résumé pour le 3018"],
+            ["📋 Copier le numéro 3018", "💬 Chat du 3018"],
+            ["🔁 Recommencer"],
+        ]
+        keyboard = teen.last_message.inline_keyboard
+        assert keyboard[2][0]["copy_text"]["text"] == (
+            "Résumé Relais pour le 3018 :\nMenaces · Discord · Des mois"
+        )
+        assert keyboard[3][0]["copy_text"]["text"] == "3018"
+        assert keyboard[3][1]["url"] == "https://3018.fr"
         # Every press was answered (no spinner left on the teen's phone).
-        presses = [c for c in api.calls_of("answerCallbackQuery")]
-        assert len(presses) == 4
+        assert len(api.calls_of("answerCallbackQuery")) == 5
         # The keyboard was replaced in place: one message per step, not a pile of them.
         assert len(teen.messages) == 2
+        # The optional follow-up keeps the help on screen and asks in a new message.
+        await teen.press("Pas encore")
+        assert len(teen.messages) == 3 and "3018" in teen.messages[1].text
+        closing = await teen.press("15–17 ans")
+        assert "les écoutants du 3018 peuvent être cet adulte" in closing[-1].text
 
 
 async def test_english_speaker_gets_english(
@@ -62,7 +81,7 @@ async def test_english_speaker_gets_english(
         await teen.send("/langue")
         await teen.press("🇫🇷 Français")
         assert any("je parle français" in m.text for m in teen.messages)
-        assert teen.last_message.text.startswith("D'abord")
+        assert teen.last_message.text == "Pour qui viens-tu ?"
 
 
 async def test_restart_mid_flow_resumes_at_same_step(
@@ -72,6 +91,7 @@ async def test_restart_mid_flow_resumes_at_same_step(
     teen = api.user(2003)
     async with relais(api, dialogue_factory(db)):
         await teen.send("/start")
+        await teen.press("Ça m'arrive à moi")
         await teen.press("Non")
         await teen.press("Insultes, moqueries")
         assert teen.last_message.text == "Sur quelle application ?"
@@ -89,15 +109,16 @@ async def test_sticker_forged_button_and_long_text_get_calm_answers(
     async with relais(api, dialogue_factory()):
         teen = api.user(2004)
         await teen.send("/start")
+        await teen.press("Ça m'arrive à moi")
         question = teen.last_message
 
         replies = await teen.send_sticker()
         assert replies[0].text.startswith("Je ne peux pas lire")
         assert replies[-1].text == question.text  # the question again, with its buttons
 
-        replies = await teen.press_data(question.message_id, "victim:1:danger:nope")
+        replies = await teen.press_data(question.message_id, "victim:2:danger:nope")
         assert replies[0].text.startswith("Ce bouton n'est plus actif")
-        assert keyboard_data(replies[-1])[0] == "victim:1:danger:yes"
+        assert keyboard_data(replies[-1])[0] == "victim:2:danger:yes"
 
         replies = await teen.press_data(question.message_id, "x" * 64)
         assert replies[0].text.startswith("Ce bouton n'est plus actif")
@@ -118,12 +139,13 @@ async def test_stale_button_after_restart_command(
     async with relais(api, dialogue_factory()):
         teen = api.user(2005)
         await teen.send("/start")
+        await teen.press("Ça m'arrive à moi")
         old = teen.last_message
         await teen.press("Non")
         await teen.send("/recommencer")
-        replies = await teen.press_data(old.message_id, "victim:1:what:insults")
+        replies = await teen.press_data(old.message_id, "victim:2:what:insults")
         assert replies[0].text.startswith("Ce bouton n'est plus actif")
-        assert replies[-1].text.startswith("D'abord")
+        assert replies[-1].text == "Pour qui viens-tu ?"
 
 
 async def test_commands_help_stop_and_emergency(
