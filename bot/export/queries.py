@@ -193,18 +193,28 @@ async def build_report(
     stream: TextIO | None = None,
     now: dt.datetime | None = None,
 ) -> Report:
-    """Read, count and suppress: the one report every format is written from."""
+    """Read, count and suppress: the one report every format is written from.
+
+    The range stops at today (``now``): days to come are empty for everyone, and listing
+    them would only hide real figures (their zeros are small counts to protect).
+    """
+    moment = now or dt.datetime.now(dt.UTC)
+    today = moment.astimezone(date_range.tz).date()
+    if date_range.first > today:
+        raise ValueError(f"the range starts after today ({today})")
+    if date_range.last > today:
+        date_range = DateRange(date_range.first, today, date_range.tz)
     tally = Tally(date_range, by)
     async for event in read_events(storage, date_range, progress=progress, stream=stream):
         tally.add(event)
     tables = tuple(suppress(raw, k) for raw in raw_tables(tally, layout or Layout()))
-    moment = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(second=0, microsecond=0)
+    stamp = moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
     return Report(
         first=date_range.first.isoformat(),
         last=date_range.last.isoformat(),
         by=by,
         timezone=date_range.tz.key,
         k=k,
-        generated_at=moment.isoformat().replace("+00:00", "Z"),
+        generated_at=stamp.isoformat().replace("+00:00", "Z"),
         tables=tables,
     )

@@ -1,0 +1,74 @@
+"""A small event log with counts known by heart, written through the real storage.
+
+18 victim conversations: 12 in January 2026 and 6 in February (Paris time), none in March.
+
+January, session j0..j11:  kind insults×6, threats×3, images×3; platform instagram×9,
+tiktok×3; j0..j7 complete (shown 3018); j0, j1 say they are in danger (emergency shown);
+j10, j11 speak English; j0..j6 come from group "g1".
+February, f0..f5: insults, instagram, all complete, French, direct.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from bot.conversation import Conversation, Stat
+from bot.storage.base import Storage
+
+PARIS = ZoneInfo("Europe/Paris")
+JAN = dt.datetime(2026, 1, 15, 10, 20, tzinfo=PARIS)
+FEB = dt.datetime(2026, 2, 10, 18, 5, tzinfo=PARIS)
+GROUP = "g1"
+
+
+def victim_stats(kind: str, platform: str, *, completed: bool, danger: bool) -> list[Stat]:
+    stats = [
+        Stat("flow_started", flow="victim"),
+        Stat(
+            "step_answered",
+            flow="victim",
+            step="danger",
+            dimension="danger",
+            choice="yes" if danger else "no",
+        ),
+    ]
+    if danger:
+        stats.append(Stat("emergency_shown", flow="victim", step="danger"))
+    stats += [
+        Stat("step_answered", flow="victim", step="what", dimension="harassment_kind", choice=kind),
+        Stat("step_answered", flow="victim", step="where", dimension="platform", choice=platform),
+    ]
+    if completed:
+        stats += [
+            Stat("flow_completed", flow="victim", step="result"),
+            Stat("resource_shown", flow="victim", step="result", choice="fr-3018"),
+        ]
+    return stats
+
+
+async def save(
+    storage: Storage,
+    session: str,
+    stats: list[Stat],
+    now: dt.datetime,
+    *,
+    locale: str = "fr",
+    origin: str | None = None,
+) -> None:
+    """One save per conversation: state and its statistics, as the dialogue writes them."""
+    conversation = Conversation(locale=locale, origin=origin, session=session)
+    await storage.save(f"user-{session}", conversation, expected_version=None, stats=stats, now=now)
+
+
+async def seed(storage: Storage) -> None:
+    kinds = ["insults"] * 6 + ["threats"] * 3 + ["images"] * 3
+    platforms = ["instagram"] * 9 + ["tiktok"] * 3
+    for i in range(12):
+        stats = victim_stats(kinds[i], platforms[i], completed=i < 8, danger=i < 2)
+        locale = "en" if i >= 10 else "fr"
+        origin = GROUP if i < 7 else None
+        await save(storage, f"j{i}", stats, JAN, locale=locale, origin=origin)
+    for i in range(6):
+        stats = victim_stats("insults", "instagram", completed=True, danger=False)
+        await save(storage, f"f{i}", stats, FEB)
