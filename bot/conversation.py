@@ -122,3 +122,5 @@ class Outcome:
     conversation: Conversation
     replies: tuple[Reply, ...]
     stats: tuple[Stat, ...] = ()
+    forget: bool = False  # the person asked (and confirmed) to erase everything stored
+    erase_messages: bool = False  # the person asked to delete the bot's messages (/effacer)

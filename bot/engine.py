@@ -12,6 +12,7 @@ Rules it keeps whatever happens:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from bot.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog
 from bot.conversation import (
@@ -45,7 +46,23 @@ COMMAND_ALIASES = {
     "language": "langue",
     "urgence": "urgence",
     "emergency": "urgence",
+    "confidentialite": "confidentialite",
+    "privacy": "confidentialite",
+    "oubli": "oubli",
+    "forget": "oubli",
+    "effacer": "effacer",
+    "erase": "effacer",
 }
+FORGET_YES, FORGET_NO = "forget:yes", "forget:no"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Deployment choices the engine tells people about (/confidentialite)."""
+
+    state_idle_hours: int = 24
+    events_retention_days: int = 395
+    nudge_minutes: int = 15
 
 
 def _choice_label(flow: Flow, dimension: str, answer: str) -> str | None:
@@ -66,21 +83,28 @@ def callback_data(flow: Flow, step: str, choice: str) -> str:
 class Engine:
     """Binds the catalog so adapters call ``engine.advance(conversation, event, now)``."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, policy: Policy | None = None) -> None:
         self.catalog = catalog
+        self.policy = policy or Policy()
 
     def new_conversation(self, language_code: str | None, session: str = "") -> Conversation:
         """State for someone the bot has not met (or who asked to be forgotten)."""
         return Conversation(locale=self.catalog.locales.resolve(language_code), session=session)
 
     def advance(self, conv: Conversation, event: Event, now: dt.datetime) -> Outcome:
-        return advance(self.catalog, conv, event, now)
+        return advance(self.catalog, conv, event, now, self.policy)
 
 
-def advance(catalog: Catalog, conv: Conversation, event: Event, now: dt.datetime) -> Outcome:
+def advance(
+    catalog: Catalog,
+    conv: Conversation,
+    event: Event,
+    now: dt.datetime,
+    policy: Policy | None = None,
+) -> Outcome:
     """Decide what happens when ``event`` arrives in ``conv`` at instant ``now``."""
     conv, apology = _reconcile(catalog, conv)
-    turn = _Turn(catalog, conv, now)
+    turn = _Turn(catalog, conv, now, policy or Policy())
     if apology:
         turn.say(turn.t("flow.updated"))
     if isinstance(event, Command):
@@ -91,7 +115,13 @@ def advance(catalog: Catalog, conv: Conversation, event: Event, now: dt.datetime
         turn.text(event.text)
     elif isinstance(event, Unsupported):
         turn.unsupported(event.kind)
-    return Outcome(turn.conv, tuple(turn.replies), tuple(turn.stats))
+    return Outcome(
+        turn.conv,
+        tuple(turn.replies),
+        tuple(turn.stats),
+        forget=turn.forget,
+        erase_messages=turn.erase_messages,
+    )
 
 
 def _reconcile(catalog: Catalog, conv: Conversation) -> tuple[Conversation, bool]:
@@ -116,10 +146,14 @@ def _reconcile(catalog: Catalog, conv: Conversation) -> tuple[Conversation, bool
 class _Turn:
     """Accumulates the replies and statistics of one event; mutable only inside ``advance``."""
 
-    def __init__(self, catalog: Catalog, conv: Conversation, now: dt.datetime) -> None:
-        self.catalog, self.conv, self.now = catalog, conv, now
+    def __init__(
+        self, catalog: Catalog, conv: Conversation, now: dt.datetime, policy: Policy
+    ) -> None:
+        self.catalog, self.conv, self.now, self.policy = catalog, conv, now, policy
         self.replies: list[Reply] = []
         self.stats: list[Stat] = []
+        self.forget = False
+        self.erase_messages = False
 
     # -- helpers ------------------------------------------------------------------------
 
@@ -239,6 +273,23 @@ class _Turn:
             self.say(self.t("command.language"), rows)
         elif name == "urgence":
             self.emergency()
+        elif name == "confidentialite":
+            policy = self.policy
+            text = self.t(
+                "command.privacy",
+                idle_hours=policy.state_idle_hours,
+                retention_days=policy.events_retention_days,
+            )
+            self.say(text, self.resume_or_start())
+        elif name == "oubli":
+            rows = (
+                (Button(self.t("button.forget_yes"), data=FORGET_YES),),
+                (Button(self.t("button.forget_no"), data=FORGET_NO),),
+            )
+            self.say(self.t("command.forget_confirm"), rows)
+        elif name == "effacer":
+            # The channel deletes what it can and reports; the engine only asks for it.
+            self.erase_messages = True
         else:
             self.say(self.t("command.unknown") + "\n\n" + self.help(), self.resume_or_start())
 
@@ -262,6 +313,15 @@ class _Turn:
             return
         if data == NAV_RESUME:
             self.show_step()
+            return
+        if data == FORGET_YES:
+            # Everything goes: state, language, statistics of this conversation.
+            self.forget = True
+            self.conv = Conversation(locale=self.conv.locale)
+            self.say(self.t("command.forgotten") + "\n\n" + self.help(), edit=True)
+            return
+        if data == FORGET_NO:
+            self.say(self.t("command.forget_cancelled"), self.resume_or_start(), edit=True)
             return
         if data.startswith(LANG_PREFIX):
             code = data.removeprefix(LANG_PREFIX)

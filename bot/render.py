@@ -76,7 +76,12 @@ def resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datet
         parts.append(texts.text(locale, "resource.chat", url=str(resource.chat)))
     elif resource.url:
         parts.append(texts.text(locale, "resource.url", url=str(resource.url)))
-    return texts.text(locale, "resource.line", details=" · ".join(parts[1:]), name=parts[0])
+    line = texts.text(locale, "resource.line", details=" · ".join(parts[1:]), name=parts[0])
+    # Closed: say what to do meanwhile (another line open at all hours, the chat form...).
+    meanwhile = f"resources.{resource_id}.meanwhile"
+    if texts.has(meanwhile) and not resource.status(now).is_open:
+        line += "\n" + texts.text(locale, meanwhile)
+    return line
 
 
 def resource_block(

@@ -11,6 +11,7 @@ from bot.catalog import Catalog
 from bot.conversation import Command, Conversation, Press, Text, Unsupported
 from bot.engine import NAV_RESUME, NAV_START, Engine, callback_data
 from bot.render import MAX_TEXT
+from tests.conftest import PARIS
 from tests.flowpaths import paths
 
 
@@ -196,3 +197,27 @@ def test_stats_never_carry_text(engine: Engine, noon: dt.datetime) -> None:
     )
     assert outcome.conversation.step == "emergency"
     assert {s.kind for s in outcome.stats} == {"step_answered", "resource_shown"}
+
+
+def test_privacy_and_forget_commands(engine: Engine, noon: dt.datetime) -> None:
+    conv = start(engine, noon)
+    privacy = engine.advance(conv, Command("confidentialite"), noon)
+    assert "24 h" in privacy.replies[0].text and "395 jours" in privacy.replies[0].text
+    ask = engine.advance(conv, Command("oubli"), noon)
+    assert not ask.forget
+    assert [b.data for row in ask.replies[0].keyboard for b in row] == ["forget:yes", "forget:no"]
+    kept = engine.advance(conv, Press("forget:no"), noon)
+    assert not kept.forget and kept.conversation == conv
+    gone = engine.advance(conv, Press("forget:yes"), noon)
+    assert gone.forget and not gone.conversation.active and not gone.conversation.answers
+    assert "3018" in gone.replies[0].text
+    erase = engine.advance(conv, Command("effacer"), noon)
+    assert erase.erase_messages and erase.conversation == conv
+
+
+def test_closed_3018_says_what_to_do_meanwhile(engine: Engine) -> None:
+    night = dt.datetime(2026, 11, 30, 23, 30, tzinfo=PARIS)
+    outcome = engine.advance(engine.new_conversation("fr"), Command("start"), night)
+    welcome = outcome.replies[0].text
+    assert "ouvre demain à 09:00" in welcome
+    assert "le 119 répond 24h/24" in welcome and "112" in welcome
