@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from bot.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog
 from bot.errors import Problem
 from bot.flows import BACK, SKIP, LoadedFlow
+from bot.groups import GROUP_KEYS
 from bot.render import MAX_TEXT, step_text
 
 MAX_CALLBACK_BYTES = 64
@@ -37,6 +38,7 @@ ENGINE_KEYS = (
     "language.changed",
     "emergency.text",
     "nudge.stale",
+    "nudge.reminder",
     "nudge.buttons",
     "nudge.start",
     "nudge.photo",
@@ -70,7 +72,7 @@ _SAMPLE_NOW = (
 
 
 def used_keys(catalog: Catalog) -> set[str]:
-    keys = set(ENGINE_KEYS)
+    keys = set(ENGINE_KEYS) | set(GROUP_KEYS)  # group texts: bot/groups.py
     for loaded in catalog.flows.values():
         for step in loaded.flow.steps.values():
             keys.add(step.text)

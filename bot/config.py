@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.policy import Policy
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -29,6 +31,12 @@ class Settings(BaseSettings):
     flows_dir: Path = PROJECT_ROOT / "flows"
     locales_dir: Path = PROJECT_ROOT / "locales"
     log_level: str = "INFO"
+
+    # Privacy and care: how long things are kept, and the single reminder.
+    state_idle_hours: int = Field(default=24, ge=1, description="forget idle conversations")
+    events_retention_days: int = Field(default=395, ge=1, description="keep statistics")
+    nudge_minutes: int = Field(default=15, ge=0, description="one reminder; 0 switches off")
+
     # `relais export` and `relais dashboard` (operator figures); see .env.example.
     export_k: int = Field(default=5, ge=1, description="smallest count an export shows")
     export_timezone: str = "Europe/Paris"
@@ -41,6 +49,10 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
+
+    def policy(self) -> Policy:
+        """The part of the settings the engine tells people about (/confidentialite)."""
+        return Policy(self.state_idle_hours, self.events_retention_days, self.nudge_minutes)
 
     @property
     def token(self) -> str | None:

@@ -12,7 +12,6 @@ Rules it keeps whatever happens:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from bot.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog
 from bot.conversation import (
@@ -30,6 +29,7 @@ from bot.conversation import (
 )
 from bot.crisis import mentions_crisis
 from bot.flows import BACK, FLOW_JUMP, SKIP, Flow, Step
+from bot.policy import Policy
 from bot.render import help_line, resource_block, step_text
 
 SKIPPED = "skipped"  # the recorded value when someone prefers not to answer
@@ -56,13 +56,6 @@ COMMAND_ALIASES = {
 FORGET_YES, FORGET_NO = "forget:yes", "forget:no"
 
 
-@dataclass(frozen=True)
-class Policy:
-    """Deployment choices the engine tells people about (/confidentialite)."""
-
-    state_idle_hours: int = 24
-    events_retention_days: int = 395
-    nudge_minutes: int = 15
 
 
 def _choice_label(flow: Flow, dimension: str, answer: str) -> str | None:
@@ -93,6 +86,18 @@ class Engine:
 
     def advance(self, conv: Conversation, event: Event, now: dt.datetime) -> Outcome:
         return advance(self.catalog, conv, event, now, self.policy)
+
+    def waiting_for_answer(self, conv: Conversation) -> bool:
+        """In the middle of a flow, help not yet shown: worth one gentle reminder."""
+        flow = self.catalog.flow(conv.flow or "")
+        if flow is None or conv.step not in flow.steps:
+            return False
+        return not flow.steps[conv.step].end
+
+    def reminder(self, conv: Conversation, now: dt.datetime) -> Reply:
+        """The single message sent when someone stops answering mid-flow."""
+        turn = _Turn(self.catalog, conv, now, self.policy)
+        return Reply(turn.t("nudge.reminder") + "\n\n" + turn.help(), turn.resume_or_start())
 
 
 def advance(

@@ -7,9 +7,12 @@ the secret cuts every link at once.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import secrets
+
+from cryptography.fernet import Fernet, InvalidToken
 
 
 def pseudonym(secret: str, namespace: str, raw_id: int | str) -> str:
@@ -22,3 +25,25 @@ def new_session_id() -> str:
     """A random id for one conversation's statistics; unlinked to the person once the
     conversation state is gone."""
     return secrets.token_hex(8)
+
+
+def _fernet(secret: str) -> Fernet:
+    key = hashlib.sha256(b"relais-reach:" + secret.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def seal(secret: str, chat_id: int) -> str:
+    """Encrypt a chat id for the one case the bot must write first (a pending reminder).
+
+    Unlike a pseudonym this can be opened again, so it is stored only while a reminder is
+    due and erased as soon as it is sent, cancelled, or the person asks to be forgotten.
+    """
+    return _fernet(secret).encrypt(str(chat_id).encode()).decode()
+
+
+def unseal(secret: str, token: str) -> int | None:
+    """The chat id in ``token``, or ``None`` if it was sealed under another secret."""
+    try:
+        return int(_fernet(secret).decrypt(token.encode()))
+    except (InvalidToken, ValueError):
+        return None
