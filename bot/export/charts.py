@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")  # never pick a GUI backend, even on an operator's desktop
 
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from bot.export.tables import Cell, Table
 
@@ -80,6 +81,7 @@ def trend(table: Table, k: int, names: dict[str, str]) -> str:
         step = max(1, len(labels) // 12)
         ax.set_xticks(xs[::step], labels[::step], rotation=30, ha="right")
         ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 conversations
         ax.set_ylabel("conversations")
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, fontsize=9)
         ax.grid(axis="y", alpha=0.3)
@@ -104,6 +106,7 @@ def bars(table: Table, k: int, labels: dict[str, str], colour: str = BLUE) -> st
                 ax.text(value + top * 0.01, y, str(value), va="center", fontsize=9)
         ax.set_yticks(ys, names)
         ax.set_xlim(0, top * 1.12)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("conversations")
         ax.grid(axis="x", alpha=0.3)
         return _svg(figure, table.id)

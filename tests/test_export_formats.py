@@ -1,0 +1,149 @@
+"""Each format read back by the tool its readers use: csv (as Excel/LibreOffice would
+parse it), jsonschema against docs/export-schema-v1.json, openpyxl; and `relais export`
+as an operator types it."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+
+import jsonschema
+import openpyxl
+import pytest
+
+from bot.cli import main
+from bot.config import PROJECT_ROOT
+from bot.export import render
+from bot.export.periods import DateRange
+from bot.export.queries import build_report
+from bot.export.tables import Report
+from bot.storage.sqlite import SqliteStorage
+from tests.export_seed import PARIS, seed
+
+SCHEMA = json.loads((PROJECT_ROOT / "docs" / "export-schema-v1.json").read_text("utf-8"))
+Q1 = DateRange(dt.date(2026, 1, 1), dt.date(2026, 3, 31), PARIS)
+NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def report(sqlite_storage: SqliteStorage) -> Report:
+    await seed(sqlite_storage)
+    return await build_report(sqlite_storage, Q1, by="month", progress=False, now=NOW)
+
+
+def csv_blocks(raw: bytes) -> dict[str, list[list[str]]]:
+    """Table id -> its rows (header first), from the CSV as a spreadsheet reads it."""
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel then reads UTF-8
+    text = raw.decode("utf-8-sig")
+    assert "\r\n" in text
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    blocks: dict[str, list[list[str]]] = {}
+    current: list[list[str]] | None = None
+    for row in rows[1:]:
+        if row and row[0].startswith("# "):
+            current = blocks.setdefault(row[0][2:], [])
+        elif row and current is not None:
+            current.append(row)
+        else:
+            current = None
+    return blocks
+
+
+async def test_csv_reads_back_cell_by_cell(report: Report) -> None:
+    blocks = csv_blocks(render(report, "csv"))
+    assert blocks["activity"] == [
+        ["period", "started", "completed", "emergency"],
+        ["2026-01", "12", "8", "<5"],
+        ["2026-02", "x", "x", "<5"],
+        ["2026-03", "<5", "<5", "<5"],
+        ["total", "18", "14", "<5"],
+    ]
+    assert blocks["answers:platform"] == [
+        ["choice", "conversations"],
+        ["instagram", "x"],
+        ["tiktok", "<5"],
+        ["total", "18"],
+    ]
+    assert blocks["funnel:victim"][0:2] == [["step", "conversations"], ["(started)", "18"]]
+    assert set(blocks) == {t.id for t in report.tables}
+
+
+async def test_csv_has_no_comma_separated_reading(report: Report) -> None:
+    """Read with ',' (what an English-locale Excel assumes) a row stays one cell: the file
+    is meant for ';' readers, as documented, and never half-splits."""
+    text = render(report, "csv").decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=","))
+    assert all(len(row) <= 1 for row in rows[1:])
+
+
+async def test_json_follows_the_published_schema(report: Report) -> None:
+    data = json.loads(render(report, "json"))
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.validate(data, SCHEMA, cls=jsonschema.Draft202012Validator)
+    assert data["schema_version"] == 1
+    assert data["range"] == {"from": "2026-01-01", "to": "2026-03-31", "by": "month",
+                             "timezone": "Europe/Paris"}  # fmt: skip
+    activity = next(t for t in data["tables"] if t["id"] == "activity")
+    january = activity["rows"][0]["cells"]
+    assert january[0] == {"value": 12, "hidden": None, "display": "12"}
+    assert january[2] == {"value": None, "hidden": "small", "display": "<5"}
+    assert activity["rows"][1]["cells"][0] == {"value": None, "hidden": "complementary",
+                                               "display": "x"}  # fmt: skip
+    assert activity["total"]["cells"][0]["value"] == 18
+
+
+async def test_json_schema_rejects_a_leaked_hidden_value(report: Report) -> None:
+    data = json.loads(render(report, "json"))
+    data["tables"][0]["rows"][0]["cells"][2]["value"] = 2  # hidden, yet a value
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, SCHEMA, cls=jsonschema.Draft202012Validator)
+
+
+async def test_xlsx_reads_back_with_numbers_as_numbers(report: Report) -> None:
+    book = openpyxl.load_workbook(io.BytesIO(render(report, "xlsx")))
+    assert book.sheetnames[0] == "about"
+    assert {t.id.replace(":", "-") for t in report.tables} <= set(book.sheetnames)
+    sheet = book["activity"]
+    values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
+    assert values == [
+        ["period", "started", "completed", "emergency"],
+        ["2026-01", 12, 8, "<5"],
+        ["2026-02", "x", "x", "<5"],
+        ["2026-03", "<5", "<5", "<5"],
+        ["total", 18, 14, "<5"],
+    ]
+    assert [[c.value for c in r] for r in book["answers-platform"].iter_rows(min_row=3)] == [
+        ["instagram", "x"],
+        ["tiktok", "<5"],
+        ["total", 18],
+    ]
+
+
+def test_relais_export_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    database = tmp_path / "relais.sqlite3"
+
+    async def seeded() -> None:
+        async with SqliteStorage(database) as storage:
+            await seed(storage)
+
+    asyncio.run(seeded())
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("EXPORT_K", "2")
+    out = tmp_path / "figures.xlsx"
+    args = ["export", "--from", "2026-01-01", "--to", "2026-03-31", "--no-progress"]
+    assert main([*args, "--output", str(out)]) == 0  # format from the suffix
+    assert openpyxl.load_workbook(out)["locale"]["B3"].value == 2  # EXPORT_K=2 applies
+    assert main([*args, "--format", "json", "--by", "week", "--k", "5"]) == 0
+    data = json.loads(capsysbinary.readouterr().out)
+    assert data["k"] == 5 and data["range"]["by"] == "week"
+    assert main([*args, "--format", "csv"]) == 0
+    assert capsysbinary.readouterr().out.startswith(b"\xef\xbb\xbfRelais export;")
+    backwards = ["export", "--from", "2026-03-01", "--to", "2026-01-01"]
+    assert main(backwards) == 2
+    assert b"before it starts" in capsysbinary.readouterr().err
