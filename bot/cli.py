@@ -61,6 +61,7 @@ def _run(settings: Settings, webhook: bool = False) -> int:
         Dialogue(Engine(catalog), storage),
         settings.pseudonym_secret.get_secret_value(),
         base_url=settings.bot_api_url,
+        group_stats_k=settings.export_k,
     )
     application.run_polling(allowed_updates=allowed_updates())
     return 0

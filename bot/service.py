@@ -22,6 +22,7 @@ from typing import Protocol
 from bot.conversation import Event, Outcome
 from bot.engine import Engine
 from bot.errors import AlreadyProcessed, ConflictError
+from bot.groups import Origin
 from bot.privacy import new_session_id
 from bot.storage.base import Storage
 
@@ -60,9 +61,12 @@ class Dialogue:
         now: dt.datetime,
         *,
         update_id: int | None = None,
+        origin: Origin | None = None,
     ) -> Outcome:
         """Apply ``event`` for ``user_key`` and persist the result; return what to say.
 
+        ``origin``: the conversation was opened from a group's link; it continues in the
+        group's language and its statistics count for that group (never naming anyone).
         Raise ``AlreadyProcessed`` when ``update_id`` was handled before (say nothing)."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             stored = await self.storage.load(user_key)
@@ -70,6 +74,9 @@ class Dialogue:
                 conversation = self.engine.new_conversation(language_code, new_session_id())
             else:
                 conversation = stored.conversation
+            if origin is not None:
+                locale = self.engine.catalog.locales.resolve(origin.locale)
+                conversation = conversation.with_(origin=origin.group_key, locale=locale)
             outcome = self.engine.advance(conversation, event, now)
             try:
                 await self.storage.save(

@@ -17,10 +17,11 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 
 @asynccontextmanager
-async def relais(api: FakeBotApi, dialogue: Dialogue) -> AsyncIterator[App]:
+async def relais(api: FakeBotApi, dialogue: Dialogue, **options: Any) -> AsyncIterator[App]:
     """Our real Application polling the fake server, started the way ``run_polling`` does
-    (``initialize``, then ``post_init``; ``shutdown``, then ``post_shutdown``)."""
-    app = build_application(api.token, dialogue, SECRET, base_url=api.base_url)
+    (``initialize``, then ``post_init``; ``shutdown``, then ``post_shutdown``).
+    ``options`` go to ``build_application`` (e.g. ``group_stats_k``)."""
+    app = build_application(api.token, dialogue, SECRET, base_url=api.base_url, **options)
     await app.initialize()
     assert app.post_init is not None and app.post_shutdown is not None
     await app.post_init(app)

@@ -10,8 +10,10 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bot.conversation import Conversation, Stat
+from bot.groups import GroupSettings
 
 HOUR = 3600
 LEDGER_RETENTION = 24 * HOUR  # Telegram keeps an undelivered update for at most a day
@@ -50,6 +52,63 @@ FETCH_EVENTS_SQL = (
     "SELECT at_hour, kind, flow, step, dimension, choice, locale, origin, session "
     "FROM events WHERE at_hour >= {start} AND at_hour < {end} ORDER BY at_hour, id"
 )
+
+
+# Group settings, in SQL both backends run as is (placeholders substituted, like above).
+_GROUP_COLUMNS = "group_key, link_token, locale, pin_card, discreet, greet, card_message_id"
+GROUP_BY_KEY_SQL = f"SELECT {_GROUP_COLUMNS} FROM group_settings WHERE group_key = {{key}}"
+GROUP_BY_TOKEN_SQL = f"SELECT {_GROUP_COLUMNS} FROM group_settings WHERE link_token = {{token}}"
+# The link token is never updated: cards already posted keep working.
+SAVE_GROUP_SQL = (
+    f"INSERT INTO group_settings ({_GROUP_COLUMNS}, updated_at) "
+    "VALUES ({p1}, {p2}, {p3}, {p4}, {p5}, {p6}, {p7}, {p8}) "
+    "ON CONFLICT (group_key) DO UPDATE SET locale = excluded.locale, "
+    "pin_card = excluded.pin_card, discreet = excluded.discreet, greet = excluded.greet, "
+    "card_message_id = excluded.card_message_id, updated_at = excluded.updated_at"
+)
+DELETE_GROUP_SQL = "DELETE FROM group_settings WHERE group_key = {key}"
+# A move, in one transaction: the old group's settings win over any row the new chat got
+# meanwhile, and its statistics follow it, so /stats counts from before the upgrade.
+# Each statement names {new}, then {old}, exactly once (positional placeholders).
+MOVE_GROUP_SQL = (
+    "DELETE FROM group_settings WHERE group_key = {new} "
+    "AND EXISTS (SELECT 1 FROM group_settings WHERE group_key = {old})",
+    "UPDATE group_settings SET group_key = {new} WHERE group_key = {old}",
+    "UPDATE events SET origin = {new} WHERE origin = {old}",
+)
+# Private conversations opened from a group: distinct sessions, however often restarted.
+COUNT_ORIGIN_SQL = (
+    "SELECT COUNT(DISTINCT session) FROM events "
+    "WHERE origin = {key} AND kind = 'flow_started' AND at_hour >= {since}"
+)
+
+
+def group_of(row: Sequence[Any]) -> GroupSettings:
+    """A ``group_settings`` row (in ``_GROUP_COLUMNS`` order) as settings."""
+    key, token, locale, pin_card, discreet, greet, card = row
+    return GroupSettings(
+        str(key),
+        str(token),
+        str(locale),
+        bool(pin_card),
+        bool(discreet),
+        bool(greet),
+        None if card is None else int(card),
+    )
+
+
+def group_params(settings: GroupSettings, now: dt.datetime) -> tuple[object, ...]:
+    """The parameters of ``SAVE_GROUP_SQL``, in order."""
+    return (
+        settings.key,
+        settings.token,
+        settings.locale,
+        settings.pin_card,
+        settings.discreet,
+        settings.greet,
+        settings.card_message_id,
+        int(now.timestamp()),
+    )
 
 
 def hour_of(moment: dt.datetime) -> int:
@@ -131,6 +190,34 @@ class Storage(ABC):
         The one read exports need (``bot/export``): they aggregate in Python, so both
         backends give identical figures. Callers read long ranges in chunks.
         """
+
+    # -- groups: settings keyed by a pseudonym of the chat id (see ``bot/groups.py``) ----
+
+    @abstractmethod
+    async def get_group(self, group_key: str) -> GroupSettings | None:
+        """A group's settings, or ``None`` if the bot has none for it."""
+
+    @abstractmethod
+    async def group_by_token(self, token: str) -> GroupSettings | None:
+        """The group whose deep-link token this is (``None``: unknown or forged)."""
+
+    @abstractmethod
+    async def save_group(self, settings: GroupSettings, now: dt.datetime) -> None:
+        """Create or replace a group's settings (its link token never changes)."""
+
+    @abstractmethod
+    async def delete_group(self, group_key: str) -> bool:
+        """Forget a group (the bot left it); ``False`` if there was nothing to forget."""
+
+    @abstractmethod
+    async def move_group(self, old_key: str, new_key: str) -> bool:
+        """A group became a supergroup: move its settings and its statistics' origin to
+        the new key, atomically. ``False`` (and no change) if the old key has no settings."""
+
+    @abstractmethod
+    async def count_origin(self, group_key: str, since: dt.datetime) -> int:
+        """How many conversations were started from this group's link since ``since``
+        (hour precision, like the events). Exact: callers hide small counts."""
 
     @abstractmethod
     async def ping(self) -> None:

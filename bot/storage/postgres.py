@@ -26,12 +26,21 @@ import asyncpg
 
 from bot.conversation import Conversation, Stat
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
+from bot.groups import GroupSettings
 from bot.storage.base import (
+    COUNT_ORIGIN_SQL,
+    DELETE_GROUP_SQL,
     FETCH_EVENTS_SQL,
+    GROUP_BY_KEY_SQL,
+    GROUP_BY_TOKEN_SQL,
     LEDGER_RETENTION,
+    MOVE_GROUP_SQL,
+    SAVE_GROUP_SQL,
     EventRow,
     Storage,
     Stored,
+    group_of,
+    group_params,
     hour_of,
 )
 from bot.storage.migrations import migrations_for
@@ -251,6 +260,41 @@ class PostgresStorage(Storage):
         async with self._connection() as conn:
             rows = await conn.fetch(sql, int(start.timestamp()), int(end.timestamp()))
         return [EventRow(*row) for row in rows]
+
+    async def get_group(self, group_key: str) -> GroupSettings | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(GROUP_BY_KEY_SQL.format(key="$1"), group_key)
+        return None if row is None else group_of(tuple(row))
+
+    async def group_by_token(self, token: str) -> GroupSettings | None:
+        async with self._connection() as conn:
+            row = await conn.fetchrow(GROUP_BY_TOKEN_SQL.format(token="$1"), token)
+        return None if row is None else group_of(tuple(row))
+
+    async def save_group(self, settings: GroupSettings, now: dt.datetime) -> None:
+        sql = SAVE_GROUP_SQL.format(**{f"p{i}": f"${i}" for i in range(1, 9)})
+        async with self._connection() as conn:
+            await conn.execute(sql, *group_params(settings, now))
+
+    async def delete_group(self, group_key: str) -> bool:
+        async with self._connection() as conn:
+            status = await conn.execute(DELETE_GROUP_SQL.format(key="$1"), group_key)
+        return _count(status) > 0
+
+    async def move_group(self, old_key: str, new_key: str) -> bool:
+        async with self._connection() as conn, conn.transaction():
+            # FOR UPDATE: a concurrent move or save of the old group waits for this one.
+            sql = GROUP_BY_KEY_SQL.format(key="$1") + " FOR UPDATE"
+            if await conn.fetchrow(sql, old_key) is None:
+                return False
+            for statement in MOVE_GROUP_SQL:
+                await conn.execute(statement.format(new="$1", old="$2"), new_key, old_key)
+            return True
+
+    async def count_origin(self, group_key: str, since: dt.datetime) -> int:
+        sql = COUNT_ORIGIN_SQL.format(key="$1", since="$2")
+        async with self._connection() as conn:
+            return int(await conn.fetchval(sql, group_key, hour_of(since)))
 
     async def ping(self) -> None:
         async with self._connection() as conn:

@@ -17,12 +17,21 @@ import aiosqlite
 
 from bot.conversation import Conversation, Stat
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
+from bot.groups import GroupSettings
 from bot.storage.base import (
+    COUNT_ORIGIN_SQL,
+    DELETE_GROUP_SQL,
     FETCH_EVENTS_SQL,
+    GROUP_BY_KEY_SQL,
+    GROUP_BY_TOKEN_SQL,
     LEDGER_RETENTION,
+    MOVE_GROUP_SQL,
+    SAVE_GROUP_SQL,
     EventRow,
     Storage,
     Stored,
+    group_of,
+    group_params,
     hour_of,
 )
 from bot.storage.migrations import migrations_for
@@ -135,6 +144,21 @@ def _purge(conn: sqlite3.Connection, events_before: int, idle_before: int) -> in
             (LEDGER_RETENTION,),
         ).rowcount
     return gone
+
+
+def _move_group(conn: sqlite3.Connection, old: str, new: str) -> bool:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        found = conn.execute(GROUP_BY_KEY_SQL.format(key="?"), (old,)).fetchone() is not None
+        if found:
+            for sql in MOVE_GROUP_SQL:  # each names {new}, then {old}, once
+                conn.execute(sql.format(new="?", old="?"), (new, old))
+        conn.execute("COMMIT")
+        return found
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 class SqliteStorage(Storage):
@@ -250,6 +274,35 @@ class SqliteStorage(Storage):
         bounds = (int(start.timestamp()), int(end.timestamp()))
         rows = await self._run(lambda conn: conn.execute(sql, bounds).fetchall())
         return [EventRow(*row) for row in rows]
+
+    async def get_group(self, group_key: str) -> GroupSettings | None:
+        sql = GROUP_BY_KEY_SQL.format(key="?")
+        row = await self._run(lambda conn: conn.execute(sql, (group_key,)).fetchone())
+        return None if row is None else group_of(row)
+
+    async def group_by_token(self, token: str) -> GroupSettings | None:
+        sql = GROUP_BY_TOKEN_SQL.format(token="?")
+        row = await self._run(lambda conn: conn.execute(sql, (token,)).fetchone())
+        return None if row is None else group_of(row)
+
+    async def save_group(self, settings: GroupSettings, now: dt.datetime) -> None:
+        sql = SAVE_GROUP_SQL.format(**{f"p{i}": "?" for i in range(1, 9)})
+        params = group_params(settings, now)
+        await self._run(lambda conn: conn.execute(sql, params))
+
+    async def delete_group(self, group_key: str) -> bool:
+        sql = DELETE_GROUP_SQL.format(key="?")
+        cursor = await self._run(lambda conn: conn.execute(sql, (group_key,)))
+        return bool(cursor.rowcount)
+
+    async def move_group(self, old_key: str, new_key: str) -> bool:
+        return await self._run(_move_group, old_key, new_key)
+
+    async def count_origin(self, group_key: str, since: dt.datetime) -> int:
+        sql = COUNT_ORIGIN_SQL.format(key="?", since="?")
+        params = (group_key, hour_of(since))
+        row = await self._run(lambda conn: conn.execute(sql, params).fetchone())
+        return int(row[0])
 
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1").fetchone())

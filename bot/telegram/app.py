@@ -19,7 +19,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot.groups import DEFAULT_STATS_K, GroupTexts
 from bot.service import Dialogue
+from bot.telegram.groups import GroupChats, add_group_handlers, set_group_menus
 from bot.telegram.private import PrivateChat
 
 log = logging.getLogger(__name__)
@@ -49,7 +51,12 @@ async def _set_menu(application: Application) -> None:  # type: ignore[type-arg]
 
 
 def build_application(
-    token: str, dialogue: Dialogue, secret: str, *, base_url: str | None = None
+    token: str,
+    dialogue: Dialogue,
+    secret: str,
+    *,
+    base_url: str | None = None,
+    group_stats_k: int = DEFAULT_STATS_K,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for ``run_polling`` (or to be driven by tests).
 
@@ -61,6 +68,7 @@ def build_application(
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await dialogue.storage.open()
         await _set_menu(application)
+        await set_group_menus(application.bot)
 
     async def post_shutdown(_: Application) -> None:  # type: ignore[type-arg]
         await dialogue.storage.close()
@@ -77,6 +85,12 @@ def build_application(
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     application = builder.build()
+    # Groups first: their handlers see group chats only, and must get every press on a
+    # group message before the private CallbackQueryHandler (which takes any press).
+    groups = GroupChats(
+        dialogue.storage, GroupTexts(dialogue.engine.catalog), secret, group_stats_k
+    )
+    add_group_handlers(application, groups)
     private = PrivateChat(dialogue, secret)
     in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(in_private, private.on_message))

@@ -19,8 +19,10 @@ from telegram.ext import ContextTypes
 
 from bot.conversation import Command, Event, Outcome, Press, Text, Unsupported
 from bot.errors import AlreadyProcessed
+from bot.groups import Origin
 from bot.privacy import pseudonym
 from bot.service import Dialogue
+from bot.telegram.groups import find_origin
 from bot.telegram.keyboards import markup
 
 log = logging.getLogger(__name__)
@@ -50,10 +52,20 @@ class PrivateChat:
                 event,
                 dt.datetime.now(dt.UTC),
                 update_id=update.update_id,
+                origin=await self.origin_of(event),
             )
         except AlreadyProcessed:  # a redelivery: it was answered the first time
             return
         await send(context, message.chat_id, outcome, pressed=None)
+
+    async def origin_of(self, event: Event) -> Origin | None:
+        """The group whose card or /aide button opened this chat (``/start <token>``).
+
+        An unknown or forged token is no error: the chat simply starts without an origin.
+        """
+        if not isinstance(event, Command) or event.name != "start":
+            return None
+        return await find_origin(self.dialogue.storage, event.args)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press. Always answered, or the person's app shows a spinner."""

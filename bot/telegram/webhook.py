@@ -264,6 +264,7 @@ def run_webhook(settings: Settings, catalog: Catalog) -> int:
         Dialogue(Engine(catalog), storage, observer=metrics),
         settings.pseudonym_secret.get_secret_value(),
         base_url=settings.bot_api_url,
+        group_stats_k=settings.export_k,
     )
     server = WebhookServer(application, storage, metrics, config)
     try:
