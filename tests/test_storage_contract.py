@@ -15,6 +15,7 @@ import pytest
 
 from bot.conversation import Conversation, Stat
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
+from bot.groups import GroupSettings
 from bot.storage import storage_from_url
 from bot.storage.base import HOUR, Storage
 
@@ -226,3 +227,76 @@ async def test_purge_keeps_a_day_of_ledger(storage: Storage, noon: dt.datetime) 
     assert await storage.claim_update(1, noon)  # forgotten: old enough never to come back
     assert not await storage.claim_update(2, noon)
     assert not await storage.claim_update(3, noon)
+
+
+# --------------------------------------------------------------------------- groups
+
+
+def group(key: str = "gk1", token: str = "g" + "1" * 24, **changes: object) -> GroupSettings:
+    return GroupSettings(key, token, "fr").with_(**changes)
+
+
+async def test_group_settings_round_trip_and_keep_their_token(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    assert await storage.get_group("gk1") is None
+    assert await storage.group_by_token("g" + "1" * 24) is None
+    await storage.save_group(group(), noon)
+    assert await storage.get_group("gk1") == group()
+    changed = group(locale="en", pin_card=False, discreet=False, greet=True, card_message_id=42)
+    await storage.save_group(changed.with_(token="g" + "2" * 24), noon)
+    # Every setting is replaced, but never the link token: posted cards keep working.
+    assert await storage.get_group("gk1") == changed
+    assert await storage.group_by_token("g" + "1" * 24) == changed
+    assert await storage.group_by_token("g" + "2" * 24) is None
+
+
+async def test_deleting_a_group(storage: Storage, noon: dt.datetime) -> None:
+    await storage.save_group(group(), noon)
+    await storage.save_group(group("gk2", "g" + "2" * 24), noon)
+    assert await storage.delete_group("gk1") is True
+    assert await storage.delete_group("gk1") is False
+    assert await storage.get_group("gk1") is None
+    assert await storage.group_by_token("g" + "1" * 24) is None
+    assert await storage.get_group("gk2") is not None
+
+
+async def test_moving_a_group_moves_settings_and_statistics(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save_group(group(greet=True), noon)
+    await storage.save_group(group("new", "g" + "9" * 24), noon)  # made meanwhile: replaced
+    opened = Conversation(locale="fr", origin="gk1", session="s1")
+    await storage.save("u1", opened, expected_version=None, stats=[Stat("flow_started")], now=noon)
+    assert await storage.move_group("gk1", "new") is True
+    assert await storage.get_group("gk1") is None
+    assert await storage.get_group("new") == group("new", greet=True)
+    assert await storage.group_by_token("g" + "9" * 24) is None
+    assert [e.origin for e in await storage.fetch_events(*EVER)] == ["new"]
+    # Nothing to move: nothing changes.
+    assert await storage.move_group("gk1", "other") is False
+    assert await storage.get_group("new") is not None
+    assert await storage.get_group("other") is None
+
+
+async def test_count_origin_counts_distinct_conversations_since(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    started = [Stat("flow_started"), Stat("step_answered")]
+
+    async def opened(user: str, origin: str | None, session: str, at: dt.datetime) -> None:
+        stored = await storage.load(user)
+        conversation = Conversation(locale="fr", origin=origin, session=session)
+        version = stored.version if stored else None
+        await storage.save(user, conversation, expected_version=version, stats=started, now=at)
+
+    await opened("u1", "gk1", "s1", noon)
+    await opened("u1", "gk1", "s1", noon)  # restarted: still one conversation
+    await opened("u2", "gk1", "s2", noon - 2 * DAY)
+    await opened("u3", "gk1", "s3", noon - 10 * DAY)
+    await opened("u4", "gk2", "s4", noon)  # another group
+    await opened("u5", None, "s5", noon)  # no group at all
+    assert await storage.count_origin("gk1", noon - 7 * DAY) == 2
+    assert await storage.count_origin("gk1", noon - 30 * DAY) == 3
+    assert await storage.count_origin("gk1", noon + dt.timedelta(hours=1)) == 0
+    assert await storage.count_origin("unknown", noon - 30 * DAY) == 0

@@ -154,14 +154,19 @@ class GroupChats:
 
     # -- settings and rights ------------------------------------------------------------
 
-    async def settings_for(self, chat_id: int, now: dt.datetime) -> GroupSettings:
-        """The group's settings; defaults (in the deployment's language) the first time."""
+    async def settings_for(
+        self, chat_id: int, now: dt.datetime, *, keep: bool = True
+    ) -> GroupSettings:
+        """The group's settings; defaults (in the deployment's language) the first time,
+        saved when ``keep`` (a deep link handed out must resolve). A refused command
+        passes ``keep=False``: it changes nothing, not even that."""
         key = group_key(self.secret, chat_id)
         settings = await self.storage.get_group(key)
         if settings is None:
             locale = self.texts.catalog.locales.default
             settings = new_settings(self.secret, chat_id, locale)
-            await self.storage.save_group(settings, now)
+            if keep:
+                await self.storage.save_group(settings, now)
         return settings
 
     async def is_admin(self, bot: Bot, message: Message) -> bool:
@@ -202,12 +207,20 @@ class GroupChats:
     # -- sending ------------------------------------------------------------------------
 
     async def say(
-        self, bot: Bot, chat_id: int, text: str, keyboard: Keyboard = ()
+        self,
+        bot: Bot,
+        chat_id: int,
+        text: str,
+        keyboard: Keyboard = (),
+        *,
+        topic: int | None = None,
     ) -> Message | None:
-        """Post in the group; never raises. Not a reply to anyone: a reply would point
-        at the member who asked."""
+        """Post in the group (in the forum ``topic`` asked from); never raises. Not a
+        reply to anyone: a reply would point at the member who asked."""
         try:
-            return await bot.send_message(chat_id, text, reply_markup=markup(keyboard))
+            return await bot.send_message(
+                chat_id, text, reply_markup=markup(keyboard), message_thread_id=topic
+            )
         except ChatMigrated as exc:  # the service message may not have reached us yet
             await self.migrate(chat_id, exc.new_chat_id)
             with contextlib.suppress(TelegramError):
@@ -218,7 +231,14 @@ class GroupChats:
             log.warning("a group message was refused: %s", type(exc).__name__)
         return None
 
-    async def tidy(self, bot: Bot, message: Message, settings: GroupSettings, admin: bool) -> None:
+    async def tidy(
+        self,
+        bot: Bot,
+        message: Message,
+        settings: GroupSettings,
+        admin: bool,
+        topic: int | None = None,
+    ) -> None:
         """Discretion: delete the command once answered, so the group keeps no trace of
         who asked. Only admins hear about a missing right (they can grant it)."""
         if not settings.discreet:
@@ -229,7 +249,7 @@ class GroupChats:
             log.info("could not delete a command in a group (missing right?)")
             if admin:
                 text = self.texts.t(settings.locale, "group.delete_failed")
-                await self.say(bot, message.chat.id, text)
+                await self.say(bot, message.chat.id, text, topic=topic)
 
     async def pin(self, bot: Bot, chat_id: int, message_id: int, *, on: bool = True) -> bool:
         try:
@@ -285,39 +305,48 @@ class GroupChats:
             return  # a redelivery: it was answered the first time
         bot = context.bot
         name = command_name(message.text)
-        settings = await self.settings_for(chat.id, now)
-        admin = await self.is_admin(bot, message) if name in ADMIN_ONLY else False
-        if name in ADMIN_ONLY and not admin:
-            await self.say(bot, chat.id, self.texts.t(settings.locale, "group.admins_only"))
-        elif name in HELP:
-            await self.say(
-                bot, chat.id, self.texts.help(settings, now), self.private_button(bot, settings)
-            )
-            await self.refresh_card(bot, chat.id, settings, now)
-        elif name in EMERGENCY:
-            text = self.texts.emergency(settings, now)
-            await self.say(bot, chat.id, text, self.private_button(bot, settings))
+        admin = name in ADMIN_ONLY and await self.is_admin(bot, message)
+        refused = name in ADMIN_ONLY and not admin
+        settings = await self.settings_for(chat.id, now, keep=not refused)
+        topic = message.message_thread_id if message.is_topic_message else None
+        private = self.private_button(bot, settings)
+        if refused:
+            text = self.texts.t(settings.locale, "group.admins_only")
+            await self.say(bot, chat.id, text, topic=topic)
+        elif name in HELP or name in EMERGENCY:
+            if name in HELP:
+                text = self.texts.help(settings, now)
+            else:
+                text = self.texts.emergency(settings, now)
+            await self.say(bot, chat.id, text, private, topic=topic)
             await self.refresh_card(bot, chat.id, settings, now)
         elif name in CARD:
-            await self.post_card(bot, chat.id, settings, now)
+            await self.post_card(bot, chat.id, settings, now, topic=topic)
         elif name in CONFIG:
             text, keyboard = self.texts.config(settings, await self.rights(bot, chat.id))
-            await self.say(bot, chat.id, text, keyboard)
+            await self.say(bot, chat.id, text, keyboard, topic=topic)
         elif name in STATS:
             week, month = [
                 await self.storage.count_origin(settings.key, now - dt.timedelta(days=days))
                 for days in STATS_DAYS
             ]
-            await self.say(bot, chat.id, self.texts.stats(settings, week, month, self.stats_k))
+            text = self.texts.stats(settings, week, month, self.stats_k)
+            await self.say(bot, chat.id, text, topic=topic)
         # /config shows missing rights itself; elsewhere an admin is told once it fails.
-        await self.tidy(bot, message, settings, admin=admin and name not in CONFIG)
+        await self.tidy(bot, message, settings, admin=admin and name not in CONFIG, topic=topic)
 
     async def post_card(
-        self, bot: Bot, chat_id: int, settings: GroupSettings, now: dt.datetime
+        self,
+        bot: Bot,
+        chat_id: int,
+        settings: GroupSettings,
+        now: dt.datetime,
+        *,
+        topic: int | None = None,
     ) -> None:
         """Post the help card, pin it (replacing the previous card's pin) if asked to."""
         text = self.texts.card(settings, now)
-        sent = await self.say(bot, chat_id, text, self.private_button(bot, settings))
+        sent = await self.say(bot, chat_id, text, self.private_button(bot, settings), topic=topic)
         if sent is None:
             return
         previous = settings.card_message_id
@@ -326,7 +355,8 @@ class GroupChats:
         if not settings.pin_card:
             return
         if not await self.pin(bot, chat_id, sent.message_id):
-            await self.say(bot, chat_id, self.texts.t(settings.locale, "group.pin_failed"))
+            notice = self.texts.t(settings.locale, "group.pin_failed")
+            await self.say(bot, chat_id, notice, topic=topic)
         elif previous is not None and previous != sent.message_id:
             await self.pin(bot, chat_id, previous, on=False)
 
@@ -342,7 +372,7 @@ class GroupChats:
         if not await self.storage.claim_update(update.update_id, now):
             return
         bot = context.bot
-        settings = await self.settings_for(chat.id, now)
+        settings = await self.settings_for(chat.id, now, keep=False)  # saved if changed
         if not await self.user_is_admin(bot, chat.id, query.from_user.id):
             notice = self.texts.t(settings.locale, "group.config.admins_only")
             with contextlib.suppress(TelegramError):
