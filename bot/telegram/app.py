@@ -18,13 +18,19 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest
 
 from bot.groups import DEFAULT_STATS_K, GroupTexts
 from bot.service import Dialogue
 from bot.telegram.groups import GroupChats, add_group_handlers, set_group_menus
+from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.private import PrivateChat
 
 log = logging.getLogger(__name__)
+
+CONCURRENT_UPDATES = 64  # chats handled at once (each chat's updates stay in order)
+API_TIMEOUT = 5.0  # seconds for one request to Telegram before it counts as failed
+MESSAGES_PER_SECOND = 30.0  # Telegram's bulk limit across all chats
 
 # Commands shown in Telegram's menu, in French (the default language); /aide explains them.
 MENU = (
@@ -57,8 +63,18 @@ def build_application(
     *,
     base_url: str | None = None,
     group_stats_k: int = DEFAULT_STATS_K,
+    concurrent_updates: int = CONCURRENT_UPDATES,
+    api_timeout: float = API_TIMEOUT,
+    messages_per_second: float = MESSAGES_PER_SECOND,
+    request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for ``run_polling`` (or to be driven by tests).
+
+    Updates of different chats are handled concurrently, those of one chat in order
+    (``bot.telegram.ordering``), so a slow answer from Telegram to one child never makes
+    the others wait. ``api_timeout`` bounds each request to Telegram (read, write and
+    connect, in seconds); ``messages_per_second`` is the flood limit the rate limiter
+    keeps under. ``request`` replaces the HTTP client (benchmarks answer in-process).
 
     Under ``run_polling``/``run_webhook`` the application owns the storage's lifetime
     (``post_init`` opens it before the first update, ``post_shutdown`` closes it after the
@@ -78,10 +94,16 @@ def build_application(
         .token(token)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # Retries a 429 after Telegram's retry_after; keeps us under the flood limits.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(overall_max_rate=messages_per_second, max_retries=3))
+        .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
+    if request is not None:
+        builder = builder.request(request)
+    else:
+        builder = builder.read_timeout(api_timeout).write_timeout(api_timeout)
+        builder = builder.connect_timeout(api_timeout)
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     application = builder.build()
