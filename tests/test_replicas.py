@@ -17,9 +17,9 @@ from collections.abc import Callable
 from typing import Any
 
 from bot.catalog import Catalog
+from bot.privacy import pseudonym
 from bot.storage.base import Storage
 from bot.storage.postgres import PostgresStorage
-from bot.telegram.private import PrivateChat
 from bot.telegram.webhook import WebhookServer
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi, builders
@@ -32,7 +32,7 @@ REFERENCE = 4000
 
 
 def key(user_id: int) -> str:
-    return PrivateChat(None, SECRET).user_key(user_id)  # type: ignore[arg-type]
+    return pseudonym(SECRET, "telegram", user_id)  # what the bot stores instead of the id
 
 
 def replies_to(api: FakeBotApi, chat_id: int) -> int:

@@ -17,10 +17,10 @@ import pytest
 from bot.catalog import Catalog
 from bot.config import Settings
 from bot.engine import Engine
+from bot.privacy import pseudonym
 from bot.service import Dialogue
 from bot.storage.base import Storage
 from bot.storage.sqlite import SqliteStorage
-from bot.telegram.private import PrivateChat
 from bot.telegram.webhook import WebhookConfig
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi, builders
@@ -40,7 +40,7 @@ def replies_to(api: FakeBotApi, chat_id: int) -> list[str]:
 
 
 def key(user_id: int) -> str:
-    return PrivateChat(None, SECRET).user_key(user_id)  # type: ignore[arg-type]
+    return pseudonym(SECRET, "telegram", user_id)  # what the bot stores instead of the id
 
 
 async def kinds(storage: Storage) -> list[str]:

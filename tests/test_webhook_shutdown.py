@@ -21,8 +21,8 @@ from typing import Any
 
 import aiohttp
 
+from bot.privacy import pseudonym
 from bot.storage.postgres import PostgresStorage
-from bot.telegram.private import PrivateChat
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi, builders
 from tests.replica import WEBHOOK_SECRET, free_port, get
@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def key(user_id: int) -> str:
-    return PrivateChat(None, SECRET).user_key(user_id)  # type: ignore[arg-type]
+    return pseudonym(SECRET, "telegram", user_id)  # what the bot stores instead of the id
 
 
 def start_update(user_id: int) -> dict[str, Any]:
