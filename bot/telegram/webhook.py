@@ -10,11 +10,11 @@ than PTB's ``run_webhook``, which can serve neither of the last two):
   while stopping, so the load balancer sends updates to the replicas that can save them.
 - ``/metrics``: Prometheus text format (``bot.metrics``).
 
-An update is handled *before* its request is answered (``process_update``, not PTB's
-usual hand-off to ``update_queue``): a 200 means the new state is committed and the
-replies were sent. If the database fails, the answer is 500 and Telegram delivers the
-update again later (to this or another replica); the update ledger makes any redelivery
-of an update that was in fact applied change nothing and send nothing.
+An update is handled *before* its request is answered (through the application's update
+processor, not PTB's usual hand-off to ``update_queue``): a 200 means the new state is
+committed and the replies were sent. If the database fails, the answer is 500 and
+Telegram delivers the update again later (to this or another replica); the update ledger
+makes any redelivery of an update that was in fact applied change nothing and send nothing.
 
 SIGTERM (or Ctrl-C) drains: stop listening, answer 503 to requests still arriving on
 open connections (Telegram retries them elsewhere), finish the updates in flight, then
@@ -191,7 +191,10 @@ class WebhookServer:
         started = time.perf_counter()
         self._inflight += 1
         try:
-            await self.application.process_update(update)
+            # Through the app's update processor, as polling does: chats concurrently, one
+            # chat's updates in arrival order, at most so many at once (back-pressure).
+            app = self.application
+            await app.update_processor.process_update(update, app.process_update(update))
         finally:
             self._inflight -= 1
             self.metrics.latency.observe(time.perf_counter() - started)
@@ -261,7 +264,7 @@ def run_webhook(settings: Settings, catalog: Catalog) -> int:
     metrics = Metrics()
     application = build_application(
         token,
-        Dialogue(Engine(catalog), storage, observer=metrics),
+        Dialogue(Engine(catalog, settings.policy()), storage, observer=metrics),
         settings.pseudonym_secret.get_secret_value(),
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,
