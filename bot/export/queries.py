@@ -60,11 +60,15 @@ class Tally:
     locales: Sessions = field(default_factory=_sessions)
     resources: Sessions = field(default_factory=_sessions)
     _anonymous: itertools.count[int] = field(default_factory=itertools.count)
+    _periods: dict[int, str] = field(default_factory=dict)  # hour -> period, computed once
 
     def add(self, event: EventRow) -> None:
         # An event without a session (should not happen) counts as a conversation of its own.
         session = event.session or f"\0{next(self._anonymous)}"
-        period = period_of(self.range.local_day(event.at_hour), self.by)
+        period = self._periods.get(event.at_hour)
+        if period is None:
+            period = period_of(self.range.local_day(event.at_hour), self.by)
+            self._periods[event.at_hour] = period
         kind, flow = event.kind, event.flow or "?"
         if kind == "flow_started":
             self.activity["started"][period].add(session)

@@ -10,7 +10,7 @@ import datetime as dt
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from bot.conversation import Conversation, Stat
 from bot.groups import GroupSettings
@@ -28,11 +28,12 @@ class Stored:
     updated_at: dt.datetime
 
 
-@dataclass(frozen=True)
-class EventRow:
+class EventRow(NamedTuple):
     """One anonymous statistics event as read back for exports (never a user key).
 
     ``session`` lets exports count distinct conversations; it never leaves the process.
+    A named tuple, not a dataclass: exports read hundreds of thousands of them and a
+    tuple is built about five times faster.
     """
 
     at_hour: int  # unix seconds, rounded down to the hour
