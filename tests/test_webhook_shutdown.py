@@ -92,6 +92,12 @@ class Bot:
             await asyncio.sleep(0.1)
         raise AssertionError(f"relais did not become healthy:\n{self.log.read_text()}")
 
+    async def logged(self, line: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+        deadline = time.monotonic() + timeout
+        while line not in self.log.read_text():
+            assert time.monotonic() < deadline, f"never logged {line!r}:\n{self.log.read_text()}"
+            await asyncio.sleep(0.01)
+
     def terminate(self) -> None:
         assert self.process is not None
         self.process.send_signal(signal.SIGTERM)
@@ -125,7 +131,7 @@ async def test_sigterm_during_a_burst_loses_nothing(
         await asyncio.wait_for(ten_answered.wait(), 20)
         bot.terminate()
         signalled = time.monotonic()
-        await asyncio.sleep(0.2)
+        await bot.logged("stop signal received")  # from here on it takes nothing new
         late = [asyncio.create_task(deliver(u)) for u in LATE]
         await asyncio.gather(*burst, *late)
         assert await bot.wait() == 0
