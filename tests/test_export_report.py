@@ -203,7 +203,7 @@ async def test_the_engine_logs_what_the_export_needs(
         if not buttons:
             break
         outcome = await dialogue.handle("someone", "fr", Press(buttons[0]), now)
-    events = [e async for e in read_events(storage, Q1, progress=False, now=NOW)]
+    events = [e async for e in read_events(storage, Q1, progress=False)]
     kinds = {e.kind for e in events}
     assert {"flow_started", "step_answered", "flow_completed", "emergency_shown"} <= kinds
     assert "resource_shown" in kinds
