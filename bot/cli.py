@@ -38,7 +38,7 @@ def _catalog(settings: Settings) -> Catalog:
 async def _console(settings: Settings, language: str | None) -> int:
     catalog = _catalog(settings)
     async with storage_from_url(settings.database_url) as storage:
-        dialogue = Dialogue(Engine(catalog), storage)
+        dialogue = Dialogue(Engine(catalog, settings.policy()), storage)
         await chat(dialogue, settings.pseudonym_secret.get_secret_value(), language=language)
     return 0
 
@@ -58,7 +58,7 @@ def _run(settings: Settings, webhook: bool = False) -> int:
     storage = storage_from_url(settings.database_url)
     application = build_application(
         token,
-        Dialogue(Engine(catalog), storage),
+        Dialogue(Engine(catalog, settings.policy()), storage),
         settings.pseudonym_secret.get_secret_value(),
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,
@@ -88,6 +88,21 @@ def _check(settings: Settings, max_age_days: int) -> int:
     return 0
 
 
+async def _purge(settings: Settings) -> int:
+    policy = settings.policy()
+    now = dt.datetime.now(dt.UTC)
+    async with storage_from_url(settings.database_url) as storage:
+        gone = await storage.purge(
+            events_before=now - dt.timedelta(days=policy.events_retention_days),
+            idle_before=now - dt.timedelta(hours=policy.state_idle_hours),
+        )
+    print(
+        f"Purged {gone} row(s): statistics older than {policy.events_retention_days} days, "
+        f"conversations idle for {policy.state_idle_hours} h, message ids past 48 h."
+    )
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="relais", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -107,6 +122,9 @@ def parser() -> argparse.ArgumentParser:
         metavar="DAYS",
         help="warn when a resource was verified longer ago (default 365)",
     )
+    sub.add_parser(
+        "purge", help="delete statistics past retention and idle conversations (daily in run)"
+    )
     add_export_commands(sub)
     return p
 
@@ -122,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_console(settings, args.lang))
         if args.command == "check":
             return _check(settings, args.max_age)
+        if args.command == "purge":
+            return asyncio.run(_purge(settings))
         if args.command == "export":
             return export_command(settings, args)
         if args.command == "dashboard":

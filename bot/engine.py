@@ -322,7 +322,8 @@ class _Turn:
         if data == FORGET_YES:
             # Everything goes: state, language, statistics of this conversation.
             self.forget = True
-            self.conv = Conversation(locale=self.conv.locale)
+            # The session stays so storage can find and erase this conversation's events.
+            self.conv = Conversation(locale=self.conv.locale, session=self.conv.session)
             self.say(self.t("command.forgotten") + "\n\n" + self.help(), edit=True)
             return
         if data == FORGET_NO:

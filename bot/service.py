@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 from typing import Protocol
 
 from bot.conversation import Event, Outcome
@@ -24,7 +25,7 @@ from bot.engine import Engine
 from bot.errors import AlreadyProcessed, ConflictError
 from bot.groups import Origin
 from bot.privacy import new_session_id
-from bot.storage.base import Storage
+from bot.storage.base import Storage, Stored
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -70,7 +71,9 @@ class Dialogue:
         Raise ``AlreadyProcessed`` when ``update_id`` was handled before (say nothing)."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             stored = await self.storage.load(user_key)
-            if stored is None:
+            if stored is None or self.expired(stored, now):
+                # Idle too long: start afresh, as promised in /confidentialite (the row is
+                # overwritten below, and `relais purge` deletes the ones never touched again).
                 conversation = self.engine.new_conversation(language_code, new_session_id())
             else:
                 conversation = stored.conversation
@@ -97,6 +100,8 @@ class Dialogue:
                 if self.observer:
                     self.observer.duplicate()
                 raise
+            if outcome.forget:
+                await self.storage.forget(user_key)
             if self.observer:
                 self.observer.saved(outcome)
             return outcome
@@ -104,3 +109,35 @@ class Dialogue:
 
     async def forget(self, user_key: str) -> int:
         return await self.storage.forget(user_key)
+
+    def expired(self, stored: Stored, now: dt.datetime) -> bool:
+        idle = dt.timedelta(hours=self.engine.policy.state_idle_hours)
+        return stored.updated_at < now - idle
+
+    async def after_send(
+        self,
+        user_key: str,
+        outcome: Outcome,
+        message_ids: Sequence[int],
+        now: dt.datetime,
+        *,
+        reach: str | None,
+    ) -> None:
+        """Remember what was said (ids only, for /effacer) and arm the single reminder
+        when the person is left mid-flow; any other turn cancels a pending one."""
+        if outcome.forget:
+            return  # everything was just erased: record nothing new
+        minutes = self.engine.policy.nudge_minutes
+        remind = (
+            minutes > 0
+            and reach is not None
+            and self.engine.waiting_for_answer(outcome.conversation)
+        )
+        await self.storage.after_send(
+            user_key,
+            message_ids,
+            now,
+            remind_at=now + dt.timedelta(minutes=minutes) if remind else None,
+            reach=reach if remind else None,
+            session=outcome.conversation.session,
+        )

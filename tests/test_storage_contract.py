@@ -300,3 +300,52 @@ async def test_count_origin_counts_distinct_conversations_since(
     assert await storage.count_origin("gk1", noon - 30 * DAY) == 3
     assert await storage.count_origin("gk1", noon + dt.timedelta(hours=1)) == 0
     assert await storage.count_origin("unknown", noon - 30 * DAY) == 0
+
+
+# -- /effacer message ids and the single reminder ---------------------------------------
+
+
+async def test_sent_message_ids_are_kept_48_hours_and_forgotten(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save("u1", conv(), expected_version=None, now=noon)
+    await storage.after_send("u1", [5, 6], noon, remind_at=None, reach=None, session="s1")
+    await storage.after_send("u1", [6, 7], noon, remind_at=None, reach=None, session="s1")
+    assert await storage.sent_messages("u1", noon - dt.timedelta(hours=1)) == [5, 6, 7]
+    assert await storage.sent_messages("u1", noon + dt.timedelta(hours=1)) == []
+    later = noon + dt.timedelta(hours=49)
+    await storage.save("u2", conv(), expected_version=None, now=later)
+    await storage.after_send("u2", [1], later, remind_at=None, reach=None, session="s2")
+    await storage.purge(events_before=noon - dt.timedelta(days=1), idle_before=noon)
+    assert await storage.sent_messages("u1", noon - dt.timedelta(hours=1)) == []
+    assert await storage.sent_messages("u2", later) == [1]
+    await storage.drop_sent("u2")
+    assert await storage.sent_messages("u2", later) == []
+    await storage.after_send("u2", [2], later, remind_at=None, reach=None, session="s2")
+    await storage.forget("u2")
+    assert await storage.sent_messages("u2", later) == []
+
+
+async def test_a_reminder_is_claimed_once_and_never_armed_twice(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save("u1", conv(session="s1"), expected_version=None, now=noon)
+    due = noon + dt.timedelta(minutes=15)
+    await storage.after_send("u1", [1], noon, remind_at=due, reach="sealed", session="s1")
+    assert await storage.claim_reminders(noon) == []  # not yet due
+    first, second = await asyncio.gather(storage.claim_reminders(due), storage.claim_reminders(due))
+    claimed = first + second
+    assert [(r.user_key, r.reach, r.conversation.session) for r in claimed] == [
+        ("u1", "sealed", "s1")
+    ]
+    # Arming again for the same conversation does nothing: one reminder, ever.
+    await storage.after_send("u1", [2], due, remind_at=due, reach="sealed", session="s1")
+    assert await storage.claim_reminders(due + dt.timedelta(hours=1)) == []
+
+
+async def test_a_new_turn_cancels_a_pending_reminder(storage: Storage, noon: dt.datetime) -> None:
+    await storage.save("u1", conv(), expected_version=None, now=noon)
+    due = noon + dt.timedelta(minutes=15)
+    await storage.after_send("u1", [1], noon, remind_at=due, reach="sealed", session="s1")
+    await storage.after_send("u1", [2], noon, remind_at=None, reach=None, session="s1")
+    assert await storage.claim_reminders(due) == []

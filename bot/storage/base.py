@@ -28,6 +28,20 @@ class Stored:
     updated_at: dt.datetime
 
 
+@dataclass(frozen=True)
+class Reminder:
+    """A claimed reminder: the conversation to remind, and its sealed chat id."""
+
+    user_key: str
+    reach: str
+    conversation: Conversation
+
+
+# Telegram lets a bot delete messages of a private chat for 48 hours; ids older than that
+# are useless to /effacer, so they are not kept longer.
+SENT_RETENTION = 48 * HOUR
+
+
 class EventRow(NamedTuple):
     """One anonymous statistics event as read back for exports (never a user key).
 
@@ -166,7 +180,8 @@ class Storage(ABC):
 
     @abstractmethod
     async def forget(self, user_key: str) -> int:
-        """Erase the person's state and the events of their conversation; return rows gone."""
+        """Erase the person's state, the events of their conversation and the recorded
+        message ids; return rows gone."""
 
     @abstractmethod
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
@@ -219,6 +234,41 @@ class Storage(ABC):
     async def count_origin(self, group_key: str, since: dt.datetime) -> int:
         """How many conversations were started from this group's link since ``since``
         (hour precision, like the events). Exact: callers hide small counts."""
+
+    # -- privacy and care: /effacer and the single reminder ------------------------------
+
+    @abstractmethod
+    async def after_send(
+        self,
+        user_key: str,
+        message_ids: Sequence[int],
+        now: dt.datetime,
+        *,
+        remind_at: dt.datetime | None,
+        reach: str | None,
+        session: str,
+    ) -> None:
+        """Record the message ids of a turn (for /effacer), and arm or cancel its reminder.
+
+        The reminder is armed only if this conversation's ``session`` was never reminded,
+        so a person gets one reminder at most; ``remind_at=None`` cancels a pending one.
+        """
+
+    @abstractmethod
+    async def sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
+        """Ids of the messages of this private chat recorded since ``since``."""
+
+    @abstractmethod
+    async def drop_sent(self, user_key: str) -> None:
+        """Forget the recorded message ids (after /effacer deleted them)."""
+
+    @abstractmethod
+    async def claim_reminders(self, now: dt.datetime, limit: int = 50) -> list[Reminder]:
+        """Atomically take up to ``limit`` reminders due at ``now``.
+
+        A reminder is handed to one caller only, even with several replicas polling, and
+        its sealed chat id is erased in the same statement.
+        """
 
     @abstractmethod
     async def ping(self) -> None:

@@ -36,7 +36,9 @@ from bot.storage.base import (
     LEDGER_RETENTION,
     MOVE_GROUP_SQL,
     SAVE_GROUP_SQL,
+    SENT_RETENTION,
     EventRow,
+    Reminder,
     Storage,
     Stored,
     group_of,
@@ -228,7 +230,9 @@ class PostgresStorage(Storage):
             )
             if state is None:
                 return 0
-            gone = 1
+            gone = 1 + _count(
+                await conn.execute("DELETE FROM sent_messages WHERE user_key = $1", user_key)
+            )
             session = Conversation.from_json(state).session
             if session:
                 status = await conn.execute("DELETE FROM events WHERE session = $1", session)
@@ -244,6 +248,13 @@ class PostgresStorage(Storage):
                 await conn.execute(
                     "DELETE FROM conversations WHERE updated_at < $1",
                     int(idle_before.timestamp()),
+                )
+            )
+            gone += _count(
+                await conn.execute(
+                    "DELETE FROM sent_messages WHERE sent_at < "
+                    "(SELECT max(sent_at) FROM sent_messages) - $1",
+                    SENT_RETENTION,
                 )
             )
             gone += _count(
@@ -295,6 +306,70 @@ class PostgresStorage(Storage):
         sql = COUNT_ORIGIN_SQL.format(key="$1", since="$2")
         async with self._connection() as conn:
             return int(await conn.fetchval(sql, group_key, hour_of(since)))
+
+    async def after_send(
+        self,
+        user_key: str,
+        message_ids: Sequence[int],
+        now: dt.datetime,
+        *,
+        remind_at: dt.datetime | None,
+        reach: str | None,
+        session: str,
+    ) -> None:
+        stamp = int(now.timestamp())
+        async with self._connection() as conn, conn.transaction():
+            if message_ids:
+                await conn.executemany(
+                    "INSERT INTO sent_messages (user_key, message_id, sent_at) "
+                    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    [(user_key, mid, stamp) for mid in message_ids],
+                )
+            if remind_at is None:
+                await conn.execute(
+                    "UPDATE conversations SET nudge_at = NULL, reach = NULL "
+                    "WHERE user_key = $1 AND nudge_at IS NOT NULL",
+                    user_key,
+                )
+            else:
+                await conn.execute(
+                    "UPDATE conversations SET nudge_at = $1, reach = $2 "
+                    "WHERE user_key = $3 AND nudged IS DISTINCT FROM $4",
+                    int(remind_at.timestamp()),
+                    reach,
+                    user_key,
+                    session,
+                )
+
+    async def sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "SELECT message_id FROM sent_messages WHERE user_key = $1 AND sent_at >= $2 "
+                "ORDER BY message_id",
+                user_key,
+                int(since.timestamp()),
+            )
+        return [row[0] for row in rows]
+
+    async def drop_sent(self, user_key: str) -> None:
+        async with self._connection() as conn:
+            await conn.execute("DELETE FROM sent_messages WHERE user_key = $1", user_key)
+
+    async def claim_reminders(self, now: dt.datetime, limit: int = 50) -> list[Reminder]:
+        # SKIP LOCKED: replicas polling at once each take different rows, none waits.
+        async with self._connection() as conn:
+            rows = await conn.fetch(
+                "WITH due AS (SELECT user_key, reach FROM conversations "
+                "WHERE nudge_at <= $1 AND reach IS NOT NULL "
+                "ORDER BY nudge_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+                "UPDATE conversations c SET nudge_at = NULL, reach = NULL, "
+                "nudged = (c.state::json ->> 'session') FROM due "
+                "WHERE c.user_key = due.user_key "
+                "RETURNING c.user_key, due.reach, c.state",
+                int(now.timestamp()),
+                limit,
+            )
+        return [Reminder(r[0], r[1], Conversation.from_json(r[2])) for r in rows]
 
     async def ping(self) -> None:
         async with self._connection() as conn:

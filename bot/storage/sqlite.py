@@ -27,7 +27,9 @@ from bot.storage.base import (
     LEDGER_RETENTION,
     MOVE_GROUP_SQL,
     SAVE_GROUP_SQL,
+    SENT_RETENTION,
     EventRow,
+    Reminder,
     Storage,
     Stored,
     group_of,
@@ -121,6 +123,7 @@ def _forget(conn: sqlite3.Connection, user_key: str) -> int:
             "SELECT state FROM conversations WHERE user_key = ?", (user_key,)
         ).fetchone()
         gone = conn.execute("DELETE FROM conversations WHERE user_key = ?", (user_key,)).rowcount
+        gone += conn.execute("DELETE FROM sent_messages WHERE user_key = ?", (user_key,)).rowcount
         if row is not None:
             session = Conversation.from_json(row[0]).session
             if session:
@@ -139,11 +142,68 @@ def _purge(conn: sqlite3.Connection, events_before: int, idle_before: int) -> in
             "DELETE FROM conversations WHERE updated_at < ?", (idle_before,)
         ).rowcount
         gone += conn.execute(
+            "DELETE FROM sent_messages WHERE sent_at < "
+            "(SELECT max(sent_at) FROM sent_messages) - ?",
+            (SENT_RETENTION,),
+        ).rowcount
+        gone += conn.execute(
             "DELETE FROM processed_updates WHERE processed_at < "
             "(SELECT max(processed_at) FROM processed_updates) - ?",
             (LEDGER_RETENTION,),
         ).rowcount
     return gone
+
+
+def _after_send(
+    conn: sqlite3.Connection,
+    user_key: str,
+    message_ids: Sequence[int],
+    now: int,
+    remind_at: int | None,
+    reach: str | None,
+    session: str,
+) -> None:
+    with conn:
+        conn.executemany(
+            "INSERT INTO sent_messages (user_key, message_id, sent_at) VALUES (?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            [(user_key, mid, now) for mid in message_ids],
+        )
+        if remind_at is None:
+            conn.execute(
+                "UPDATE conversations SET nudge_at = NULL, reach = NULL "
+                "WHERE user_key = ? AND nudge_at IS NOT NULL",
+                (user_key,),
+            )
+        else:
+            conn.execute(
+                "UPDATE conversations SET nudge_at = ?, reach = ? "
+                "WHERE user_key = ? AND nudged IS NOT ?",
+                (remind_at, reach, user_key, session),
+            )
+
+
+def _claim_reminders(conn: sqlite3.Connection, now: int, limit: int) -> list[tuple[str, str, str]]:
+    # BEGIN IMMEDIATE takes SQLite's write lock first, so two processes never read the
+    # same due rows; `nudged` records the session so the reminder is never armed again.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rows: list[tuple[str, str, str]] = conn.execute(
+            "SELECT user_key, reach, state FROM conversations "
+            "WHERE nudge_at <= ? AND reach IS NOT NULL ORDER BY nudge_at LIMIT ?",
+            (now, limit),
+        ).fetchall()
+        conn.executemany(
+            "UPDATE conversations SET nudge_at = NULL, reach = NULL, "
+            "nudged = json_extract(state, '$.session') WHERE user_key = ?",
+            [(row[0],) for row in rows],
+        )
+        conn.execute("COMMIT")
+        return rows
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _move_group(conn: sqlite3.Connection, old: str, new: str) -> bool:
@@ -303,6 +363,45 @@ class SqliteStorage(Storage):
         params = (group_key, hour_of(since))
         row = await self._run(lambda conn: conn.execute(sql, params).fetchone())
         return int(row[0])
+
+    async def after_send(
+        self,
+        user_key: str,
+        message_ids: Sequence[int],
+        now: dt.datetime,
+        *,
+        remind_at: dt.datetime | None,
+        reach: str | None,
+        session: str,
+    ) -> None:
+        await self._run(
+            _after_send,
+            user_key,
+            list(message_ids),
+            int(now.timestamp()),
+            int(remind_at.timestamp()) if remind_at else None,
+            reach,
+            session,
+        )
+
+    async def sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
+        rows = await self.query(
+            "SELECT message_id FROM sent_messages WHERE user_key = ? AND sent_at >= ? "
+            "ORDER BY message_id",
+            (user_key, int(since.timestamp())),
+        )
+        return [row[0] for row in rows]
+
+    async def drop_sent(self, user_key: str) -> None:
+        def drop(conn: sqlite3.Connection) -> None:
+            with conn:
+                conn.execute("DELETE FROM sent_messages WHERE user_key = ?", (user_key,))
+
+        await self._run(drop)
+
+    async def claim_reminders(self, now: dt.datetime, limit: int = 50) -> list[Reminder]:
+        rows = await self._run(_claim_reminders, int(now.timestamp()), limit)
+        return [Reminder(key, reach, Conversation.from_json(state)) for key, reach, state in rows]
 
     async def ping(self) -> None:
         await self._run(lambda conn: conn.execute("SELECT 1").fetchone())

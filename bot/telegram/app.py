@@ -23,6 +23,7 @@ from telegram.request import BaseRequest
 from bot.groups import DEFAULT_STATS_K, GroupTexts
 from bot.service import Dialogue
 from bot.telegram.groups import GroupChats, add_group_handlers, set_group_menus
+from bot.telegram.housekeeping import Housekeeping
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.private import PrivateChat
 
@@ -31,12 +32,16 @@ log = logging.getLogger(__name__)
 CONCURRENT_UPDATES = 64  # chats handled at once (each chat's updates stay in order)
 API_TIMEOUT = 5.0  # seconds for one request to Telegram before it counts as failed
 MESSAGES_PER_SECOND = 30.0  # Telegram's bulk limit across all chats
+GROUP_MESSAGES_PER_MINUTE = 20.0  # Telegram's limit in one group
 
 # Commands shown in Telegram's menu, in French (the default language); /aide explains them.
 MENU = (
     ("start", "Commencer / recommencer"),
     ("urgence", "Numéros d'urgence"),
     ("aide", "Ce que je sais faire"),
+    ("confidentialite", "Ce que je garde, et pourquoi"),
+    ("effacer", "Supprimer mes messages"),
+    ("oubli", "Tout oublier de moi"),
     ("langue", "Changer de langue"),
     ("stop", "Arrêter"),
 )
@@ -66,6 +71,7 @@ def build_application(
     concurrent_updates: int = CONCURRENT_UPDATES,
     api_timeout: float = API_TIMEOUT,
     messages_per_second: float = MESSAGES_PER_SECOND,
+    group_messages_per_minute: float = GROUP_MESSAGES_PER_MINUTE,
     request: BaseRequest | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for ``run_polling`` (or to be driven by tests).
@@ -74,19 +80,24 @@ def build_application(
     (``bot.telegram.ordering``), so a slow answer from Telegram to one child never makes
     the others wait. ``api_timeout`` bounds each request to Telegram (read, write and
     connect, in seconds); ``messages_per_second`` is the flood limit the rate limiter
-    keeps under. ``request`` replaces the HTTP client (benchmarks answer in-process).
+    keeps under, ``group_messages_per_minute`` the one per group (Telegram: 20/min; tests
+    raise it to run fast). ``request`` replaces the HTTP client (benchmarks answer in-process).
 
     Under ``run_polling``/``run_webhook`` the application owns the storage's lifetime
     (``post_init`` opens it before the first update, ``post_shutdown`` closes it after the
     last). Code that drives ``initialize()``/``start()`` itself opens the storage itself.
     """
 
+    housekeeping = Housekeeping(dialogue, secret)
+
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await dialogue.storage.open()
         await _set_menu(application)
         await set_group_menus(application.bot)
+        housekeeping.start(application.bot)
 
     async def post_shutdown(_: Application) -> None:  # type: ignore[type-arg]
+        await housekeeping.stop()
         await dialogue.storage.close()
 
     builder = (
@@ -94,7 +105,15 @@ def build_application(
         .token(token)
         .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
         # Retries a 429 after Telegram's retry_after; keeps us under the flood limits.
-        .rate_limiter(AIORateLimiter(overall_max_rate=messages_per_second, max_retries=3))
+        # Every call naming a group (sends, deletes, pins, getChatMember) counts towards
+        # that group's limit.
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=messages_per_second,
+                group_max_rate=group_messages_per_minute,
+                max_retries=3,
+            )
+        )
         .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
