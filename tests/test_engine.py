@@ -187,6 +187,11 @@ def test_flow_version_change_keeps_place_or_apologises(
     gone = conv.with_(flow_version=0, step="a-step-that-was-removed")
     outcome = engine.advance(gone, Command("aide"), noon)
     assert outcome.replies[0].text.startswith("Désolé, les questions ont changé")
+    # Brought back to the nearest step of their path that still exists.
+    assert outcome.conversation.step == "danger"
+    assert "danger" not in outcome.conversation.answers
+    lost = conv.with_(flow_version=0, step="removed", history=("also-removed",))
+    outcome = engine.advance(lost, Command("aide"), noon)
     assert outcome.conversation.step == catalog.flows["victim"].flow.start
 
 

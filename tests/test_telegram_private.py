@@ -180,3 +180,44 @@ async def test_blocked_user_does_not_crash_the_bot(
         other = api.user(2008)
         replies = await other.send("/start")
         assert "3018" in replies[0].text
+
+
+async def test_flow_changed_while_a_teen_is_in_it(api: FakeBotApi, tmp_path: Path) -> None:
+    """A volunteer removes a question and restarts the bot: people in the middle of it
+    get a short apology and the nearest question that still exists, never a dead button."""
+    import shutil
+
+    from bot.catalog import load_catalog
+    from bot.config import PROJECT_ROOT
+    from bot.engine import Engine
+    from bot.storage.sqlite import SqliteStorage
+
+    shutil.copytree(PROJECT_ROOT / "flows", tmp_path / "flows")
+    db = tmp_path / "versions.sqlite3"
+
+    def dialogue() -> Dialogue:
+        catalog = load_catalog(tmp_path / "flows", PROJECT_ROOT / "locales")
+        return Dialogue(Engine(catalog), SqliteStorage(db))
+
+    teen = api.user(2009)
+    async with relais(api, dialogue()):
+        await teen.send("/start")
+        await teen.press("Ça m'arrive à moi")
+        await teen.press("Non")
+        await teen.press("Insultes, moqueries")
+        assert teen.last_message.text == "Sur quelle application ?"
+    victim = tmp_path / "flows" / "victim.yaml"
+    text = victim.read_text(encoding="utf-8").replace("version: 2", "version: 3")
+    # The question "where" is renamed "app": the old buttons point at a step that is gone.
+    text = text.replace("next: where", "next: app").replace("skip: where", "skip: app")
+    victim.write_text(text.replace("  where:\n", "  app:\n"), encoding="utf-8")
+    async with relais(api, dialogue()):
+        replies = await teen.press("Snapchat")  # a button of the removed question
+        assert replies[0].text.startswith("Désolé, les questions ont changé")
+        assert teen.last_message.text == "Qu'est-ce qui se passe ?"
+        await teen.press("Menaces")
+        assert teen.last_message.text == "Sur quelle application ?"
+        await teen.press("Snapchat")
+        assert teen.last_message.text == "Depuis quand ?"
+        final = await teen.press("Des mois")
+        assert "3018" in final[-1].text
