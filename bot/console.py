@@ -63,7 +63,12 @@ async def chat(
         if pending is not None:
             outcome = await dialogue.handle(user_key, language, pending, dt.datetime.now(dt.UTC))
             buttons = []
-            for reply in outcome.replies:
+            replies = outcome.replies
+            if outcome.erase_messages:  # a terminal keeps its scrollback: nothing to delete
+                texts = dialogue.engine.catalog.locales
+                locale = outcome.conversation.locale
+                replies = (Reply(texts.text(locale, "command.erased", deleted=0)),)
+            for reply in replies:
                 buttons += render(reply, stdout, len(buttons) + 1)
         print("> ", end="", file=stdout, flush=True)
         line = stdin.readline()
