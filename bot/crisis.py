@@ -5,6 +5,12 @@ deliberately loose: case, accents, repeated letters, digit-for-letter spellings 
 spaced-out letters are all folded away before comparing. The phrases live in
 ``locales/crisis/<code>.yaml`` and every language's list is checked against every message,
 since a teen may write in a language other than the one the bot speaks.
+
+Scripts other than Latin get the same treatment: Arabic loses its vowel marks, hamza seats
+and the tatweel that stretches words ("انتحـــار"), and letters written interchangeably
+(ة/ه, ى/ي) are merged; Cyrillic letters that look like Latin ones are folded to them, so
+"суицид" typed half on a Latin keyboard still matches, and Ukrainian/Russian spellings of
+the same sound (і/и/ы, є/э/е, ґ/г) are merged, since teens mix them.
 """
 
 from __future__ import annotations
@@ -20,63 +26,121 @@ import yaml
 from bot.config import PROJECT_ROOT
 
 CRISIS_DIR = PROJECT_ROOT / "locales" / "crisis"
-_LEET = str.maketrans(
-    {
-        "0": "o",
-        "1": "i",
-        "3": "e",
-        "4": "a",
-        "5": "s",
-        "7": "t",
-        "@": "a",
-        "$": "s",
-        "€": "e",
-        "!": "i",
-        "|": "i",
-        "8": "b",
-    }
-)
+_LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "@": "a",
+    "$": "s",
+    "€": "e",
+    "!": "i",
+    "|": "i",
+    "8": "b",
+}
+# Applied after casefold and NFKD (so "أ" is already "ا" plus a mark, "й" is "и" plus one).
+_SCRIPT_FOLDS = {
+    # Arabic: tatweel (a stretching stroke, no sound) vanishes; interchangeable letters merge.
+    "\u0640": "",  # ـ tatweel
+    "ة": "ه",
+    "ى": "ي",
+    "ی": "ي",  # Persian/Urdu keyboards
+    "ک": "ك",
+    "ٱ": "ا",
+    # Cyrillic look-alikes of Latin letters (lowercase, after casefold) become Latin.
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "ј": "j",
+    "і": "i",
+    # Ukrainian and Russian spellings of one sound: teens write either.
+    "и": "i",
+    "ы": "i",
+    "є": "e",
+    "э": "e",
+    "ґ": "г",
+    # Apostrophes vanish rather than split: Ukrainian "вб'ю" is often typed "вбю", French
+    # "j'veux" "jveux"; deleting them makes both spellings one word.
+    "'": "",
+    "’": "",
+    "‘": "",
+    "ʼ": "",
+    "`": "",
+}
+_INVISIBLE = {"Cf", "Mn", "Me"}  # zero-width joiners, combining accents, marks
+_CACHE_LIMIT = 50_000  # distinct characters remembered; beyond that, computed each time
+
+
+class _Fold(dict[int, str | None]):
+    """``str.translate`` table doing every per-character fold in one C-level pass: leet
+    digits, script folds, and deleting invisible characters. Characters not listed are
+    looked up once (their Unicode category) and remembered."""
+
+    def __missing__(self, code: int) -> str | None:
+        folded = None if unicodedata.category(chr(code)) in _INVISIBLE else chr(code)
+        if len(self) < _CACHE_LIMIT:
+            self[code] = folded
+        return folded
+
+
+_FOLD = _Fold({ord(k): v or None for k, v in (_LEET | _SCRIPT_FOLDS).items()})
 _NOT_LETTER = re.compile(r"[^\w]+|_")
 _REPEATS = re.compile(r"(\w)\1+")
-_INVISIBLE = {"Cf", "Mn", "Me"}  # zero-width joiners, combining accents, marks
 
 
 def normalise(text: str) -> str:
     """Fold text to bare lowercase words: 'SuIcIiide', 's u 1 c 1 d e' → comparable forms."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) not in _INVISIBLE)
-    bare = bare.translate(_LEET)
-    words = _NOT_LETTER.sub(" ", bare)
+    folded = unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD)
+    words = _NOT_LETTER.sub(" ", folded)
     return " " + _REPEATS.sub(r"\1", words).strip() + " "
 
 
+_SQUASH_FROM = 7  # letters; shorter phrases would match inside ordinary words
+
+
 @cache
-def _phrases(directory: Path = CRISIS_DIR) -> tuple[tuple[str, str], ...]:
-    """(spaced, squashed) normalised forms of every phrase of every language."""
-    out: list[tuple[str, str]] = []
+def _phrases(directory: Path = CRISIS_DIR) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Normalised phrases of every language, split by how they are compared: short ones as
+    whole words in the spaced text, long ones anywhere in the text without spaces."""
+    phrases: list[str] = []
     for path in sorted(directory.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        out.extend(_forms(data.get("phrases", [])))
-    return tuple(out)
+        phrases.extend(data.get("phrases", []))
+    return _forms(phrases)
 
 
-def _forms(phrases: Iterable[str]) -> list[tuple[str, str]]:
-    forms = []
+def _forms(phrases: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    words: dict[str, None] = {}
+    squashed: dict[str, None] = {}
     for phrase in phrases:
         spaced = normalise(phrase)
-        forms.append((spaced, spaced.replace(" ", "")))
-    return forms
+        compact = spaced.replace(" ", "")
+        if len(compact) >= _SQUASH_FROM:
+            # Also catches spaced-out letters ("s u i c i d e") and attached prefixes
+            # ("بالانتحار"); a whole-word match would imply this one, so it is not repeated.
+            squashed[compact] = None
+        else:
+            words[spaced] = None
+    return tuple(words), tuple(squashed)
 
 
 def mentions_crisis(text: str) -> bool:
     """True when ``text`` may speak of suicide, self-harm or immediate danger."""
     spaced = normalise(text[:10_000])
+    words, long_phrases = _phrases()
+    if any(phrase in spaced for phrase in words):
+        return True
     squashed = spaced.replace(" ", "")
-    for phrase, compact in _phrases():
-        if phrase in spaced:
-            return True
-        # Spaced-out letters ("s u i c i d e"): compare without spaces, long phrases only,
-        # since short ones would match inside ordinary words.
-        if len(compact) >= 7 and compact in squashed:
-            return True
-    return False
+    return any(compact in squashed for compact in long_phrases)

@@ -1,0 +1,280 @@
+"""Crisis words in every shipped language: what teens really type must reach the emergency
+numbers, ordinary messages must not, and the detector stays cheap enough to run on every
+message.
+
+The phrasings below are written the way they arrive: no accents, capitals, stretched
+letters, digits for letters, spaced-out letters, emoji, invisible characters, Arabic vowel
+marks and tatweel, Cyrillic typed half on a Latin keyboard.
+"""
+
+from __future__ import annotations
+
+import timeit
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import crisis
+from bot.catalog import Catalog
+from bot.config import PROJECT_ROOT
+from bot.crisis import mentions_crisis, normalise
+from bot.service import Dialogue
+from tests.fakebotapi import FakeBotApi
+from tests.harness import relais
+
+ZWSP, ZWNJ, ZWJ, SHY = "\u200b", "\u200c", "\u200d", "\u00ad"
+TATWEEL = "\u0640"
+
+MUST_TRIGGER: dict[str, list[str]] = {
+    "fr": [
+        "je veux me suicider",
+        "JE VAIS ME TUER",
+        "j'ai envie de mourir 😭😭",
+        "jveux mourirrrr",
+        "je pense au suiiiicide",
+        "su1c1d3",
+        "s u i c i d e",
+        "plus envie de vivre franchement",
+        "je me scarifie depuis 2 mois",
+        "il va me tuer, il est devant chez moi",
+        "AU SECOURS",
+        "aidez-moi svp",
+        f"mettre fin à mes jo{ZWSP}urs",
+        "j'en peux plus je veux disparaître",
+        "envie de crever",
+        "je vais me foutre en l’air",
+        "m0urir",
+    ],
+    "en": [
+        "I want to kill myself",
+        "gonna kms",
+        "i wanna die 😔",
+        "wanna diieee",
+        "I'm SUICIDAL",
+        "k1ll mys3lf",
+        "s u i c i d e",
+        "thinking about ending my life",
+        "i self-harm",
+        "i cut myself again",
+        "he's going to kill me",
+        "someone is following me home",
+        "i dont want to live anymore",
+        "HELP ME PLEASE",
+        f"i want to d{ZWSP}ie",
+        "no reason to live 💔",
+    ],
+    "es": [
+        "me quiero suicidar",
+        "QUIERO MORIR",
+        "kiero morirme 😭",
+        "no quiero vivir más",
+        "me corto los brazos",
+        "me voy a mataaar",
+        "m4t4rm3",
+        "s u i c i d i o",
+        "quiero acabar con todo",
+        "estoy en peligro, ayúdenme",
+        "mi padrastro me va a pegar",
+        "hay alguien fuera de mi casa",
+        f"quiero quitarme la vi{ZWJ}da",
+        "pienso en autolesionarme",
+        "me voy a tirar por la ventana",
+        "ganas de morir 🥀",
+    ],
+    "ar": [
+        "بدي انتحر",
+        "أُرِيدُ أَنْ أَمُوتَ",
+        f"انتح{TATWEEL * 3}ار",
+        "فكرت بالانتحار",
+        "سأقتل نفسي",
+        "رح اقتل حالي",
+        "عايزه اموت",
+        "تعبت من الحياه",
+        "بابا يضربني",
+        "انا في خطر ساعدوني",
+        f"ان{ZWNJ}تحار",
+        "مابدي عيش",
+        "ana 3ayez amoot",
+        "ana bdi mout 😭",
+        "a2tol nafsi",
+        "n7eb nmout",
+        "ra7 y2telni",
+        "نحب نموت",
+        "في واحد يلاحقني",
+        f"الانـتـحـار{SHY}",
+    ],
+    "uk": [
+        "я хочу вмерти",
+        "ХОЧУ ПОМЕРТИ 😭",
+        "думаю про суїцид",
+        "суицид",
+        "хочу покінчити з собою",
+        "я ріжу себе",
+        "не хочу жить",
+        "хочу сдохнуть",
+        "мене вб'ють",
+        "мене вбʼють",
+        "мене вбють",
+        "допоможіть!!!",
+        "хочу вмееерти",
+        "с а м о г у б с т в о",
+        "cуїцид",  # Latin "c" at the start
+        "CУЇЦИД",  # Latin "C" in capitals
+        f"хочу вм{ZWSP}ерти",
+        "мене переслідують",
+        "думаю про самовбивство",
+    ],
+}
+
+MUST_NOT_TRIGGER: dict[str, list[str]] = {
+    "fr": [
+        "bonjour",
+        "je suis harcelé sur insta",
+        "on m'insulte sur snap depuis des semaines",
+        "quelqu'un a créé un faux compte à mon nom",
+        "merci beaucoup",
+    ],
+    "en": [
+        "hello",
+        "someone made a fake account of me",
+        "people keep insulting me on tiktok",
+        "thanks a lot",
+    ],
+    "es": [
+        "hola",
+        "me acosan en instagram",
+        "alguien creó una cuenta falsa con mi nombre",
+        "gracias",
+    ],
+    "ar": [
+        "مرحبا",
+        "يتنمرون علي في انستغرام",
+        "شكرا جزيلا",
+        "أحدهم أنشأ حسابا مزيفا باسمي",
+    ],
+    "uk": [
+        "привіт",
+        "мене цькують в інстаграмі",
+        "дякую",
+        "хтось створив фейковий акаунт",
+    ],
+}
+
+SHIPPED = sorted(p.stem for p in (PROJECT_ROOT / "locales").glob("*.yaml"))
+CRISIS_DIR = PROJECT_ROOT / "locales" / "crisis"
+
+
+def _cases(table: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(code, text) for code, texts in table.items() for text in texts]
+
+
+def test_every_shipped_language_has_a_crisis_list_and_tests() -> None:
+    crisis_lists = sorted(p.stem for p in CRISIS_DIR.glob("*.yaml"))
+    assert crisis_lists == SHIPPED
+    assert sorted(MUST_TRIGGER) == SHIPPED
+    assert sorted(MUST_NOT_TRIGGER) == SHIPPED
+    for code in SHIPPED:
+        assert len(MUST_TRIGGER[code]) >= 12, code
+
+
+@pytest.mark.parametrize("path", sorted(CRISIS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
+def test_phrase_lists_are_sane(path: Path) -> None:
+    """A phrase that folds to nothing would match every message; one that folds to a
+    single letter would match almost every one."""
+    phrases = yaml.safe_load(path.read_text(encoding="utf-8"))["phrases"]
+    assert 20 <= len(phrases) <= 40, f"{path.name}: {len(phrases)} phrases"
+    for phrase in phrases:
+        assert isinstance(phrase, str), phrase
+        assert len(normalise(phrase).replace(" ", "")) >= 3, phrase
+        assert mentions_crisis(phrase), phrase
+
+
+@pytest.mark.parametrize(("code", "text"), _cases(MUST_TRIGGER))
+def test_crisis_phrasing_triggers(code: str, text: str) -> None:
+    assert mentions_crisis(text), f"[{code}] missed: {text!r} → {normalise(text)!r}"
+
+
+@pytest.mark.parametrize(("code", "text"), _cases(MUST_NOT_TRIGGER))
+def test_ordinary_message_does_not_trigger(code: str, text: str) -> None:
+    assert not mentions_crisis(text), f"[{code}] false alarm: {text!r} → {normalise(text)!r}"
+
+
+@pytest.mark.parametrize(
+    ("written", "folded"),
+    [
+        ("انتحـــار", "انتحار"),  # tatweel
+        ("أَمُوتُ", "اموت"),  # vowel marks and hamza seat
+        ("الحياة", "الحياه"),  # teh marbuta
+        ("cуїцид", "суицид"),  # Latin c, Ukrainian ї
+        ("вб'ю", "вбю"),  # apostrophe typed or not
+        ("ＳＵＩＣＩＤＥ", "suicide"),  # full-width letters
+    ],
+)
+def test_normalise_folds_spelling_variants_together(written: str, folded: str) -> None:
+    assert normalise(written) == normalise(folded)
+
+
+def test_normalise_keeps_scripts_apart_where_it_matters() -> None:
+    # Arabic and Cyrillic words survive folding as words, not as separators.
+    assert normalise("انا في خطر").split() == ["انا", "في", "خطر"]
+    assert len(normalise("хочу вмерти").split()) == 2
+
+
+def test_fold_cache_stays_bounded() -> None:
+    """Characters are remembered once; a message made of thousands of distinct characters
+    must not grow the table without end."""
+    saved = dict(crisis._FOLD)
+    try:
+        normalise("".join(chr(0x20000 + i) for i in range(crisis._CACHE_LIMIT + 1000)))
+        assert len(crisis._FOLD) <= crisis._CACHE_LIMIT
+    finally:
+        crisis._FOLD.clear()
+        crisis._FOLD.update(saved)
+
+
+def test_detector_is_fast_on_a_long_message() -> None:
+    """It runs on every typed message; a 5,000-character one takes a few milliseconds
+    (measured ~2 ms). The bound is loose so a busy CI machine does not fail it."""
+    text = ("je suis harcelée sur insta et personne ne me croit مرحبا привіт " * 80)[:5000]
+    assert not mentions_crisis(text)
+    per_call = min(timeit.repeat(lambda: mentions_crisis(text), number=5, repeat=3)) / 5
+    assert per_call < 0.05, f"{per_call * 1000:.1f} ms per 5,000-character message"
+
+
+CRISIS_MESSAGE = {
+    "fr": "j'ai envie de mourir",
+    "en": "i wanna kms",
+    "es": "me quiero morir 😭",
+    "ar": f"بدي انتح{TATWEEL * 2}ر",
+    "uk": "хочу вмерти",
+}
+
+
+async def test_crisis_words_mid_flow_get_emergency_numbers_first(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], catalog: Catalog
+) -> None:
+    """Through the real Telegram path: a teen in each language, one question into a flow,
+    types a crisis phrase; the very next message carries 112, 3114 and 119, in their
+    language, and a button takes them back to where they were."""
+    assert sorted(CRISIS_MESSAGE) == SHIPPED
+    texts = catalog.locales
+    async with relais(api, dialogue_factory()):
+        for user_id, code in enumerate(SHIPPED, start=3001):
+            teen = api.user(user_id, language_code=code)
+            welcome = await teen.send("/start")
+            assert welcome[0].text.startswith(texts.text(code, "welcome").split("👋")[0])
+            await teen.press(texts.text(code, "start.who.me"))
+            question = teen.last_message
+            assert question.text == texts.text(code, "victim.danger.question"), code
+
+            replies = await teen.send(CRISIS_MESSAGE[code])
+            first = replies[0].text
+            for number in ("112", "3114", "119"):
+                assert number in first, f"[{code}] {number} missing from {first!r}"
+            assert first.startswith(texts.text(code, "emergency.text")), code
+            assert teen.buttons() == [[texts.text(code, "button.resume")]], code
+
+            back = await teen.press(texts.text(code, "button.resume"))
+            assert back[-1].text == question.text, code
