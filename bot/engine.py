@@ -146,11 +146,11 @@ def _reconcile(catalog: Catalog, conv: Conversation) -> tuple[Conversation, bool
         history = tuple(s for s in conv.history if s in flow.steps or ":" in s)
         return conv.with_(flow_version=flow.version, history=history), False
     # The step is gone: back to the latest step of the path that still exists.
-    history = list(conv.history)
-    while history:
-        previous = history.pop()
+    path = list(conv.history)
+    while path:
+        previous = path.pop()
         if previous in flow.steps:
-            moved = conv.with_(flow_version=flow.version, step=previous, history=tuple(history))
+            moved = conv.with_(flow_version=flow.version, step=previous, history=tuple(path))
             dimension = flow.steps[previous].record
             answers = {k: v for k, v in conv.answers.items() if k != dimension}
             return moved.with_(answers=answers), True
