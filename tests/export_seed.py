@@ -2,10 +2,10 @@
 
 18 victim conversations: 12 in January 2026 and 6 in February (Paris time), none in March.
 
-January, session j0..j11:  kind insults×6, threats×3, images×3; platform instagram×9,
-tiktok×3; j0..j7 complete (shown 3018); j0, j1 say they are in danger (emergency shown);
-j10, j11 speak English; j0..j6 come from group "g1".
-February, f0..f5: insults, instagram, all complete, French, direct.
+January, sessions sess-j0..sess-j11 (user keys user-sess-j0...): kind insults×6,
+threats×3, images×3; platform instagram×9, tiktok×3; j0..j7 complete (shown 3018); j0, j1
+say they are in danger (emergency shown); j10, j11 speak English; j0..j6 come from "g1".
+February, sess-f0..sess-f5: insults, instagram, all complete, French, direct.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ async def seed(storage: Storage) -> None:
         stats = victim_stats(kinds[i], platforms[i], completed=i < 8, danger=i < 2)
         locale = "en" if i >= 10 else "fr"
         origin = GROUP if i < 7 else None
-        await save(storage, f"j{i}", stats, JAN, locale=locale, origin=origin)
+        await save(storage, f"sess-j{i}", stats, JAN, locale=locale, origin=origin)
     for i in range(6):
         stats = victim_stats("insults", "instagram", completed=True, danger=False)
-        await save(storage, f"f{i}", stats, FEB)
+        await save(storage, f"sess-f{i}", stats, FEB)

@@ -123,6 +123,16 @@ async def test_xlsx_reads_back_with_numbers_as_numbers(report: Report) -> None:
     ]
 
 
+async def test_no_format_carries_a_session_or_a_user_key(report: Report) -> None:
+    for fmt in ("csv", "json", "xlsx", "html"):
+        body = render(report, fmt)
+        if fmt == "xlsx":  # text lives in the zipped XML
+            book = openpyxl.load_workbook(io.BytesIO(body))
+            body = repr([[c.value for c in r] for s in book for r in s.iter_rows()]).encode()
+        assert b"sess-" not in body and b"user-" not in body, fmt
+        assert b"session" not in body, fmt
+
+
 def test_relais_export_as_typed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
 ) -> None:
