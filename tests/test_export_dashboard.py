@@ -134,6 +134,7 @@ async def test_default_range_is_the_last_year(
         {"from": "2026-03-01", "to": "2026-01-01"},
         {"by": "year"},
         {"from": "2010-01-01", "to": "2026-01-01"},
+        {"from": "2030-01-01", "to": "2030-02-01"},
     ],
 )
 async def test_bad_parameters_are_a_400_once_authorised(

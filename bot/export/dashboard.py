@@ -106,15 +106,18 @@ def _range(request: web.Request) -> tuple[DateRange, Granularity]:
 async def _report(request: web.Request) -> Report:
     date_range, by = _range(request)
     settings = request.app[SETTINGS]
-    return await build_report(
-        request.app[STORAGE],
-        date_range,
-        by=by,
-        k=settings.k,
-        layout=settings.layout,
-        progress=False,
-        now=settings.clock(),
-    )
+    try:
+        return await build_report(
+            request.app[STORAGE],
+            date_range,
+            by=by,
+            k=settings.k,
+            layout=settings.layout,
+            progress=False,
+            now=settings.clock(),
+        )
+    except ValueError as exc:  # a range entirely in the future
+        raise web.HTTPBadRequest(text=str(exc)) from None
 
 
 def _query(report: Report, request: web.Request) -> dict[str, str]:
