@@ -99,8 +99,9 @@ def _flow_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]:
             values.append(step.prompt)
         for i, dim in enumerate(step.summary):
             if dim not in recorded:
-                yield loaded.problem(name, f"summary names '{dim}', which no step records",
-                                     "summary", i)
+                yield loaded.problem(
+                    name, f"summary names '{dim}', which no step records", "summary", i
+                )
         for loc, key in zip(keys, values, strict=True):
             if reference is not None and key not in reference.texts:
                 yield loaded.problem(name, f"text '{key}' is not in locales/fr.yaml", *loc)

@@ -56,8 +56,6 @@ COMMAND_ALIASES = {
 FORGET_YES, FORGET_NO = "forget:yes", "forget:no"
 
 
-
-
 def _choice_label(flow: Flow, dimension: str, answer: str) -> str | None:
     """The label key of the choice recorded as ``answer`` for ``dimension``."""
     for step in flow.steps.values():

@@ -47,9 +47,7 @@ def test_console_reaches_the_final_message(tmp_path: Path) -> None:
 
 
 def test_console_in_english_with_commands_and_free_text(tmp_path: Path) -> None:
-    result = run(
-        ["console", "--lang", "en"], tmp_path, stdin="hello\n/urgence\n/effacer\n/stop\n"
-    )
+    result = run(["console", "--lang", "en"], tmp_path, stdin="hello\n/urgence\n/effacer\n/stop\n")
     assert result.returncode == 0, result.stderr
     assert "I only read the buttons" in result.stdout
     assert "I deleted 0 message(s)." in result.stdout
