@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiohttp
+from aiohttp import web
 
 from bot.catalog import Catalog
 from bot.engine import Engine
@@ -33,7 +34,7 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def replica(
-    api: FakeBotApi, catalog: Catalog, storage: Storage
+    api: FakeBotApi, catalog: Catalog, storage: Storage, *, dashboard: web.Application | None = None
 ) -> AsyncIterator[WebhookServer]:
     """A started replica whose webhook is registered with ``api``; drained on exit."""
     port = free_port()
@@ -43,7 +44,7 @@ async def replica(
     config = WebhookConfig(
         url=f"http://127.0.0.1:{port}/telegram", secret=WEBHOOK_SECRET, port=port
     )
-    server = WebhookServer(application, storage, metrics, config)
+    server = WebhookServer(application, storage, metrics, config, dashboard=dashboard)
     await server.start()
     try:
         yield server

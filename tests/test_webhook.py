@@ -188,3 +188,21 @@ def test_webhook_settings_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEBHOOK_SECRET", "ok_Secret-1")
     config = WebhookConfig.from_settings(Settings(_env_file=None))  # type: ignore[call-arg]
     assert (config.path, config.secret, config.port) == ("/hook/x", "ok_Secret-1", 8080)
+
+
+async def test_the_operator_page_is_mounted_behind_its_token(
+    api: FakeBotApi, catalog: Catalog, storage: Storage
+) -> None:
+    from bot.export.dashboard import dashboard_app
+
+    token = "operator-token-0123456789"
+    async with replica(api, catalog, storage, dashboard=dashboard_app(storage, token)) as server:
+        base = f"http://127.0.0.1:{server.port}/dashboard/"
+        teen = api.user(3101)
+        await teen.send("/start")
+        status, body = await get(base)
+        assert status == 401 and "3018" not in body
+        assert (await get(base + "?token=wrong-token-0123456789"))[0] == 401
+        status, body = await get(base + f"?token={token}")
+        assert status == 200 and "<svg" in body
+        assert (await get(f"http://127.0.0.1:{server.port}/healthz"))[0] == 200

@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from telegram import Update
@@ -105,9 +106,16 @@ class WebhookServer:
     """The bot's ``Application`` behind an aiohttp server; ``start()`` then ``stop()``."""
 
     def __init__(
-        self, application: App, storage: Storage, metrics: Metrics, config: WebhookConfig
+        self,
+        application: App,
+        storage: Storage,
+        metrics: Metrics,
+        config: WebhookConfig,
+        *,
+        dashboard: web.Application | None = None,
     ) -> None:
         self.application = application
+        self.dashboard = dashboard  # the operator page, mounted at /dashboard/ when given
         self.storage = storage
         self.metrics = metrics
         self.config = config
@@ -137,6 +145,9 @@ class WebhookServer:
         web_app.router.add_post(self.config.path, self._on_update)
         web_app.router.add_get("/healthz", self._on_health)
         web_app.router.add_get("/metrics", self._on_metrics)
+        if self.dashboard is not None:
+            # Same process, same open storage; its own token check (401 without it).
+            web_app.add_subapp("/dashboard/", self.dashboard)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=DRAIN_TIMEOUT)
         await self._runner.setup()
         await web.TCPSite(self._runner, self.config.listen, self.config.port).start()
@@ -269,7 +280,24 @@ def run_webhook(settings: Settings, catalog: Catalog) -> int:
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,
     )
-    server = WebhookServer(application, storage, metrics, config)
+    dashboard = None
+    if settings.dashboard_token is not None:
+        # Imported here: the operator page needs the `export` extra, the bot does not.
+        from bot.export.dashboard import dashboard_app
+        from bot.export.layout import layout_from_catalog
+
+        try:
+            dashboard = dashboard_app(
+                storage,
+                settings.dashboard_token.get_secret_value(),
+                k=settings.export_k,
+                tz=ZoneInfo(settings.export_timezone),
+                layout=layout_from_catalog(catalog),
+            )
+        except ValueError as exc:
+            log.error("cannot start the webhook: %s", exc)
+            return 1
+    server = WebhookServer(application, storage, metrics, config, dashboard=dashboard)
     try:
         asyncio.run(serve(server))
     except (StorageError, TelegramError) as exc:  # at start-up: say why, without a traceback
