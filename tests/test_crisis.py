@@ -9,7 +9,6 @@ marks and tatweel, Cyrillic typed half on a Latin keyboard.
 
 from __future__ import annotations
 
-import timeit
 from collections.abc import Callable
 from pathlib import Path
 
@@ -234,13 +233,12 @@ def test_fold_cache_stays_bounded() -> None:
         crisis._FOLD.update(saved)
 
 
-def test_detector_is_fast_on_a_long_message() -> None:
-    """It runs on every typed message; a 5,000-character one takes a few milliseconds
-    (measured ~2 ms). The bound is loose so a busy CI machine does not fail it."""
+def test_detector_reads_a_long_message_to_the_end() -> None:
+    """Speed is measured in ``bench/crisis_speed.py``; here, what a long message holds at
+    its very end is still found (the first 10,000 characters are read)."""
     text = ("je suis harcelée sur insta et personne ne me croit مرحبا привіт " * 80)[:5000]
     assert not mentions_crisis(text)
-    per_call = min(timeit.repeat(lambda: mentions_crisis(text), number=5, repeat=3)) / 5
-    assert per_call < 0.05, f"{per_call * 1000:.1f} ms per 5,000-character message"
+    assert mentions_crisis(text + " j'ai envie de mourir")
 
 
 CRISIS_MESSAGE = {

@@ -450,6 +450,10 @@ class FakeBotApi:
         self._call_event = asyncio.Event()
         self._inflight = 0
         self._last_activity = time.monotonic()
+        # Optional probe of the bot under test: while it returns True the bot is still
+        # working on an update, and ``settle`` keeps waiting (quiet alone is a guess that
+        # a loaded machine can defeat).
+        self.busy: Callable[[], bool] | None = None
 
         self._handlers: dict[str, tuple[str, Handler]] = {}
         for name, handler in self._method_table().items():
@@ -768,13 +772,16 @@ class FakeBotApi:
         while True:
             idle = time.monotonic() - self._last_activity
             waiting_poll = bool(self._undelivered) and self._poll_seen and not self.webhook_url
-            if not self._inflight and not waiting_poll and idle >= quiet:
+            working = self.busy is not None and self.busy()
+            if not self._inflight and not waiting_poll and not working and idle >= quiet:
                 return
             if loop.time() >= deadline:
                 if waiting_poll:
                     why = f"{len(self._undelivered)} update(s) never fetched by getUpdates"
                 elif self._inflight:
                     why = f"{self._inflight} request(s) still being answered"
+                elif working:
+                    why = "the bot is still handling an update"
                 else:
                     why = "the bot kept sending requests"
                 raise TimeoutError(f"bot did not settle within {timeout}s: {why}")
