@@ -43,6 +43,7 @@ ENGINE_KEYS = (
     "nudge.start",
     "nudge.photo",
     "nudge.unsupported",
+    "error.storage",
     "button.start",
     "button.resume",
     "button.back",

@@ -110,6 +110,22 @@ class Dialogue:
     async def forget(self, user_key: str) -> int:
         return await self.storage.forget(user_key)
 
+    async def close(self, user_key: str, now: dt.datetime) -> None:
+        """End the conversation, as /stop does, without a word: the person blocked the bot.
+
+        Nothing is left to resume or to remind them of; if they come back, they start again.
+        """
+        for _ in range(MAX_ATTEMPTS):
+            stored = await self.storage.load(user_key)
+            if stored is None or not stored.conversation.active:
+                return
+            closed = stored.conversation.with_(flow=None, step=None, history=(), answers={})
+            try:
+                await self.storage.save(user_key, closed, expected_version=stored.version, now=now)
+                return
+            except ConflictError:
+                continue
+
     def expired(self, stored: Stored, now: dt.datetime) -> bool:
         idle = dt.timedelta(hours=self.engine.policy.state_idle_hours)
         return stored.updated_at < now - idle

@@ -26,6 +26,7 @@ from bot.telegram.groups import GroupChats, add_group_handlers, set_group_menus
 from bot.telegram.housekeeping import Housekeeping
 from bot.telegram.ordering import PerChatUpdateProcessor
 from bot.telegram.private import PrivateChat
+from bot.telegram.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def build_application(
     messages_per_second: float = MESSAGES_PER_SECOND,
     group_messages_per_minute: float = GROUP_MESSAGES_PER_MINUTE,
     request: BaseRequest | None = None,
+    retry: RetryPolicy | None = None,
 ) -> Application:  # type: ignore[type-arg]
     """The bot, ready for ``run_polling`` (or to be driven by tests).
 
@@ -82,6 +84,7 @@ def build_application(
     connect, in seconds); ``messages_per_second`` is the flood limit the rate limiter
     keeps under, ``group_messages_per_minute`` the one per group (Telegram: 20/min; tests
     raise it to run fast). ``request`` replaces the HTTP client (benchmarks answer in-process).
+    ``retry``: how long to keep trying when Telegram or the database fails (tests shorten it).
 
     Under ``run_polling``/``run_webhook`` the application owns the storage's lifetime
     (``post_init`` opens it before the first update, ``post_shutdown`` closes it after the
@@ -132,7 +135,7 @@ def build_application(
         dialogue.storage, GroupTexts(dialogue.engine.catalog), secret, group_stats_k
     )
     add_group_handlers(application, groups)
-    private = PrivateChat(dialogue, secret)
+    private = PrivateChat(dialogue, secret, retry or RetryPolicy())
     in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(in_private, private.on_message))
     application.add_handler(CallbackQueryHandler(private.on_press))

@@ -1,30 +1,36 @@
 """Private chats: every update becomes one engine event, and its replies are sent back.
 
 What happens when Telegram misbehaves is decided here: an edit that fails becomes a new
-message, "not modified" is ignored, a user who blocked the bot is logged (without any id)
-and left alone. Nothing here reads or logs what the person wrote beyond handing it to
-the engine.
+message, "not modified" is ignored, a request that fails on the way is tried again
+(``bot.telegram.retry``), and a person who blocked the bot has their conversation closed
+(logged without any id). When the database fails, the turn is tried again, then the
+person gets a calm message with 3018 rather than silence. Nothing here reads or logs what
+the person wrote beyond handing it to the engine.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import partial
 
 from telegram import CallbackQuery, Message, Update
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.conversation import Command, Event, Outcome, Press, Reply, Text, Unsupported
-from bot.errors import AlreadyProcessed
+from bot.errors import AlreadyProcessed, StorageError
 from bot.groups import Origin
 from bot.privacy import pseudonym, seal
+from bot.render import help_line
 from bot.service import Dialogue
 from bot.storage.base import SENT_RETENTION
 from bot.telegram.groups import find_origin
 from bot.telegram.keyboards import markup
+from bot.telegram.retry import TELEGRAM_DELAYS, RetryPolicy, name, retrying, storage_reason
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +41,7 @@ class PrivateChat:
 
     dialogue: Dialogue
     secret: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     def user_key(self, user_id: int) -> str:
         return pseudonym(self.secret, "telegram", user_id)
@@ -100,23 +107,60 @@ class PrivateChat:
         """One update: decide and save, answer the press, reply, then record the ids."""
         user_key = self.user_key(user_id)
         now = dt.datetime.now(dt.UTC)
-        try:
-            outcome = await self.dialogue.handle(
-                user_key, language_code, event, now, update_id=update_id, origin=origin
-            )
-        except AlreadyProcessed:  # a redelivery: it was answered the first time
-            return
+        for pause in (*self.retry.storage, None):
+            try:
+                outcome = await self.dialogue.handle(
+                    user_key, language_code, event, now, update_id=update_id, origin=origin
+                )
+                break
+            except AlreadyProcessed:  # a redelivery: it was answered the first time
+                return
+            except StorageError as exc:
+                if pause is None:
+                    log.error("database unavailable (%s); sent 3018 instead", storage_reason(exc))
+                    await self.apologise(context, chat_id, language_code, now, query)
+                    raise  # the webhook answers 500: Telegram delivers the update again
+                log.warning(
+                    "database unavailable (%s); retry in %.1f s", storage_reason(exc), pause
+                )
+                await asyncio.sleep(pause)
         if query is not None:
-            with contextlib.suppress(BadRequest):  # "query is too old": nothing left to do
-                await query.answer()
-        if outcome.erase_messages:
-            sent = await self.erase(context, user_key, outcome, chat_id, now, incoming)
-        else:
-            sent = await send(context, chat_id, outcome, pressed=pressed)
+            await answer(query)
+        try:
+            if outcome.erase_messages:
+                sent = await self.erase(context, user_key, outcome, chat_id, now, incoming)
+            else:
+                sent = await send(context, chat_id, outcome, pressed, self.retry.telegram)
+        except Forbidden:
+            log.info("a user blocked the bot; their conversation is closed")
+            await self.dialogue.close(user_key, now)
+            await self.dialogue.after_send(user_key, outcome, [], now, reach=None)
+            return
         ids = [*sent, *([incoming] if incoming is not None else [])]
-        await self.dialogue.after_send(
-            user_key, outcome, ids, now, reach=seal(self.secret, chat_id)
-        )
+        try:
+            await self.dialogue.after_send(
+                user_key, outcome, ids, now, reach=seal(self.secret, chat_id)
+            )
+        except StorageError as exc:  # the replies went out; only the ids and reminder lost
+            log.warning("could not record the messages sent (%s)", storage_reason(exc))
+
+    async def apologise(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        language_code: str | None,
+        now: dt.datetime,
+        query: CallbackQuery | None,
+    ) -> None:
+        """The database is down: say so calmly, and give 3018, which needs no database."""
+        catalog = self.dialogue.engine.catalog
+        locale = catalog.locales.resolve(language_code)
+        text = catalog.locales.text(locale, "error.storage", help=help_line(catalog, locale, now))
+        if query is not None:
+            await answer(query)
+        with contextlib.suppress(TelegramError):
+            message = partial(context.bot.send_message, chat_id, text)
+            await retrying(message, self.retry.telegram, "sendMessage")
 
     async def erase(
         self,
@@ -148,7 +192,8 @@ class PrivateChat:
         if failed:
             text += "\n" + texts.text(locale, "command.erase_failed", failed=failed)
         # The confirmation itself is recorded, so the next /effacer removes it too.
-        return await send(context, chat_id, replace(outcome, replies=(Reply(text),)), None)
+        confirmation = replace(outcome, replies=(Reply(text),))
+        return await send(context, chat_id, confirmation, None, self.retry.telegram)
 
 
 def event_of(message: Message) -> Event:
@@ -177,12 +222,28 @@ def event_of(message: Message) -> Event:
     return Unsupported("other")
 
 
+async def answer(query: CallbackQuery) -> None:
+    """Stop the spinner on the pressed button: once, and never at the cost of the reply
+    ("query is too old", or Telegram unreachable: the reply's own retries will tell)."""
+    try:
+        await query.answer()
+    except TelegramError as exc:
+        if not isinstance(exc, BadRequest):
+            log.info("could not answer a button press (%s)", name(exc))
+
+
 async def send(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, outcome: Outcome, pressed: Message | None
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    outcome: Outcome,
+    pressed: Message | None,
+    delays: tuple[float, ...] = TELEGRAM_DELAYS,
 ) -> list[int]:
     """Deliver replies in order; return the ids of the messages now showing them.
 
-    An edit replaces the pressed message when it can."""
+    An edit replaces the pressed message when it can. Each request is retried after
+    ``delays`` while Telegram fails in a way that may heal; ``Forbidden`` (the person
+    blocked the bot) is raised at once."""
     bot = context.bot
     shown: list[int] = []
     for reply in outcome.replies:
@@ -190,9 +251,14 @@ async def send(
         if reply.edit and pressed is not None:
             pressed_id = pressed.message_id
             try:
-                await bot.edit_message_text(
-                    reply.text, chat_id=chat_id, message_id=pressed_id, reply_markup=keyboard
+                edit = partial(
+                    bot.edit_message_text,
+                    reply.text,
+                    chat_id=chat_id,
+                    message_id=pressed_id,
+                    reply_markup=keyboard,
                 )
+                await retrying(edit, delays, "editMessageText")
                 shown.append(pressed_id)
                 pressed = None  # only the first edit replaces it; later replies are new
                 continue
@@ -202,10 +268,7 @@ async def send(
                     pressed = None
                     continue
                 log.info("edit failed (%s); sending a new message instead", exc.message)
-        try:
-            sent = await bot.send_message(chat_id, reply.text, reply_markup=keyboard)
-        except Forbidden:
-            log.info("a user blocked the bot; reply dropped")
-            return shown
+        message = partial(bot.send_message, chat_id, reply.text, reply_markup=keyboard)
+        sent = await retrying(message, delays, "sendMessage")
         shown.append(sent.message_id)
     return shown
