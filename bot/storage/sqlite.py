@@ -224,8 +224,11 @@ def _move_group(conn: sqlite3.Connection, old: str, new: str) -> bool:
 class SqliteStorage(Storage):
     """Storage in one SQLite file (``sqlite:///path``; ``sqlite://:memory:`` for tests)."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
+        """``busy_timeout``: seconds a write waits for another connection's lock before
+        failing with "database is locked" (the caller then retries; tests shorten it)."""
         self.path = str(path)
+        self.busy_timeout = busy_timeout
         self._conn: aiosqlite.Connection | None = None
 
     async def open(self) -> None:
@@ -236,16 +239,16 @@ class SqliteStorage(Storage):
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per save.
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         try:
-            await self._run(self._configure)
+            await self._run(self._configure, int(1000 * self.busy_timeout))
         except BaseException:
             await self.close()  # or aiosqlite's thread keeps the process alive
             raise
 
     @staticmethod
-    def _configure(conn: sqlite3.Connection) -> None:
+    def _configure(conn: sqlite3.Connection, busy_ms: int) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process
-        conn.execute("PRAGMA busy_timeout=5000")
+        conn.execute(f"PRAGMA busy_timeout={busy_ms:d}")
         conn.execute("PRAGMA foreign_keys=ON")
         _apply_migrations(conn)
 
