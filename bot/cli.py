@@ -62,6 +62,7 @@ def _run(settings: Settings, webhook: bool = False) -> int:
         settings.pseudonym_secret.get_secret_value(),
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,
+        messages_per_second=settings.messages_per_second,
     )
     application.run_polling(allowed_updates=allowed_updates())
     return 0

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     flows_dir: Path = PROJECT_ROOT / "flows"
     locales_dir: Path = PROJECT_ROOT / "locales"
     log_level: str = "INFO"
+    messages_per_second: float = Field(
+        default=30.0, gt=0, description="Telegram's flood limit across all chats"
+    )
 
     # Privacy and care: how long things are kept, and the single reminder.
     state_idle_hours: int = Field(default=24, ge=1, description="forget idle conversations")

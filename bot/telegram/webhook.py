@@ -279,6 +279,7 @@ def run_webhook(settings: Settings, catalog: Catalog) -> int:
         settings.pseudonym_secret.get_secret_value(),
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,
+        messages_per_second=settings.messages_per_second,
     )
     dashboard = None
     if settings.dashboard_token is not None:
