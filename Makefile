@@ -3,7 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run console check test lint bench clean
+.PHONY: install chromium run console check test lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -27,7 +27,12 @@ lint: install
 	$(VENV)/bin/ruff format --check bot tests bench
 	$(VENV)/bin/mypy
 
-test: lint          ## lint, types, then the whole test suite
+# The export's HTML is checked in headless Chromium (tests/test_export_html.py): Debian's
+# package, installed when missing (needs root, as on CI; else `sudo apt-get install chromium`).
+chromium:
+	@[ -x /usr/bin/chromium ] || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: lint chromium ## lint, types, then the whole test suite
 	$(PY) -m pytest -q
 
 bench: install
