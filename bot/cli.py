@@ -21,6 +21,7 @@ from bot.catalog import Catalog, load_catalog
 from bot.checks import check_catalog
 from bot.config import Settings
 from bot.console import chat
+from bot.conversation_cache import ConversationCache
 from bot.engine import Engine
 from bot.errors import ConfigError
 from bot.export.command import add_commands as add_export_commands
@@ -56,9 +57,12 @@ def _run(settings: Settings, webhook: bool = False) -> int:
 
     catalog = _catalog(settings)
     storage = storage_from_url(settings.database_url)
+    # Polling: Telegram lets one process fetch updates, so it is the only writer of its
+    # conversations and may keep them cached (see bot/conversation_cache.py).
+    dialogue = Dialogue(Engine(catalog, settings.policy()), storage, cache=ConversationCache())
     application = build_application(
         token,
-        Dialogue(Engine(catalog, settings.policy()), storage),
+        dialogue,
         settings.pseudonym_secret.get_secret_value(),
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,

@@ -11,6 +11,10 @@ applied twice, and its channel sends nothing. The one window left is a crash aft
 commit and before the replies went out: then the redelivery is recognised and says
 nothing, and the person's next message finds them where they were (a lost reply, never
 a doubled one nor a skipped step).
+
+With a ``ConversationCache`` (polling mode: one process writes), a turn starts from the
+conversation this process saved last instead of reading it back; the version check of
+the save still catches any other writer.
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from bot.conversation import Event, Outcome
+from bot.conversation_cache import ConversationCache
 from bot.engine import Engine
-from bot.errors import AlreadyProcessed, ConflictError
+from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.groups import Origin
 from bot.privacy import new_session_id
 from bot.storage.base import Storage, Stored
@@ -48,11 +53,17 @@ class Dialogue:
     """The engine bound to storage; what every channel adapter calls."""
 
     def __init__(
-        self, engine: Engine, storage: Storage, observer: DialogueObserver | None = None
+        self,
+        engine: Engine,
+        storage: Storage,
+        observer: DialogueObserver | None = None,
+        *,
+        cache: ConversationCache | None = None,
     ) -> None:
         self.engine = engine
         self.storage = storage
         self.observer = observer
+        self.cache = cache if cache is not None else ConversationCache(size=0)
 
     async def handle(
         self,
@@ -70,7 +81,9 @@ class Dialogue:
         group's language and its statistics count for that group (never naming anyone).
         Raise ``AlreadyProcessed`` when ``update_id`` was handled before (say nothing)."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
-            stored = await self.storage.load(user_key)
+            stored = self.cache.get(user_key) if attempt == 1 else None
+            if stored is None:
+                stored = await self.storage.load(user_key)
             if stored is None or self.expired(stored, now):
                 # Idle too long: start afresh, as promised in /confidentialite (the row is
                 # overwritten below, and `relais purge` deletes the ones never touched again).
@@ -82,7 +95,7 @@ class Dialogue:
                 conversation = conversation.with_(origin=origin.group_key, locale=locale)
             outcome = self.engine.advance(conversation, event, now)
             try:
-                await self.storage.save(
+                version = await self.storage.save(
                     user_key,
                     outcome.conversation,
                     expected_version=stored.version if stored else None,
@@ -91,6 +104,7 @@ class Dialogue:
                     update_id=update_id,
                 )
             except ConflictError:
+                self.cache.drop(user_key)
                 log.info("conversation changed concurrently; re-applying (attempt %d)", attempt)
                 if self.observer:
                     self.observer.conflict()
@@ -100,14 +114,21 @@ class Dialogue:
                 if self.observer:
                     self.observer.duplicate()
                 raise
+            except StorageError:
+                self.cache.drop(user_key)
+                raise
             if outcome.forget:
+                self.cache.drop(user_key)
                 await self.storage.forget(user_key)
+            else:
+                self.cache.put(user_key, Stored(outcome.conversation, version, now))
             if self.observer:
                 self.observer.saved(outcome)
             return outcome
         raise ConflictError(f"gave up after {MAX_ATTEMPTS} concurrent changes")
 
     async def forget(self, user_key: str) -> int:
+        self.cache.drop(user_key)
         return await self.storage.forget(user_key)
 
     async def close(self, user_key: str, now: dt.datetime) -> None:
@@ -115,6 +136,7 @@ class Dialogue:
 
         Nothing is left to resume or to remind them of; if they come back, they start again.
         """
+        self.cache.drop(user_key)
         for _ in range(MAX_ATTEMPTS):
             stored = await self.storage.load(user_key)
             if stored is None or not stored.conversation.active:
