@@ -3,6 +3,13 @@
 WAL mode lets readers (exports, health checks) run beside the writer. Each save is one
 transaction done in a single hop to aiosqlite's worker thread, because the hop, not the
 write, is what costs (about 100 µs against 20 µs for the write itself).
+
+The turn's own operations (load, save, ledger claim, after-send) skip even that hop when
+they can: if nothing is running in aiosqlite's thread, they run right here on the event
+loop, with SQLite's busy timeout at zero so they can never wait for a lock. If another
+process holds the lock, they fall back to the thread, which waits ``busy_timeout`` as
+before. Busy event loops made single hops take seconds (the thread starved of the GIL);
+a turn now needs none. Long operations (exports, purges) always go to the thread.
 """
 
 from __future__ import annotations
@@ -105,6 +112,14 @@ def _save(
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def _is_busy(exc: sqlite3.OperationalError) -> bool:
+    """SQLITE_BUSY or SQLITE_LOCKED (extended codes included): someone else's lock."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return "locked" in str(exc)
+    return code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def _claim(conn: sqlite3.Connection, update_id: int, now: int) -> bool:
@@ -230,6 +245,7 @@ class SqliteStorage(Storage):
         self.path = str(path)
         self.busy_timeout = busy_timeout
         self._conn: aiosqlite.Connection | None = None
+        self._in_thread = 0  # operations queued or running in aiosqlite's thread
 
     async def open(self) -> None:
         if self._conn is not None:
@@ -237,18 +253,21 @@ class SqliteStorage(Storage):
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per save.
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        # check_same_thread=False: short operations also run on the loop's thread, never
+        # at the same time as the worker's (see ``_run_short``).
+        self._conn = await aiosqlite.connect(
+            self.path, isolation_level=None, check_same_thread=False
+        )
         try:
-            await self._run(self._configure, int(1000 * self.busy_timeout))
+            await self._run(self._configure)
         except BaseException:
             await self.close()  # or aiosqlite's thread keeps the process alive
             raise
 
     @staticmethod
-    def _configure(conn: sqlite3.Connection, busy_ms: int) -> None:
+    def _configure(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process
-        conn.execute(f"PRAGMA busy_timeout={busy_ms:d}")
         conn.execute("PRAGMA foreign_keys=ON")
         _apply_migrations(conn)
 
@@ -259,18 +278,48 @@ class SqliteStorage(Storage):
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(connection, *args)`` in aiosqlite's thread: one hop, however many
-        statements. Uses aiosqlite's ``_execute``, the hook its public methods use."""
+        statements, waiting up to ``busy_timeout`` for another process's lock. Uses
+        aiosqlite's ``_execute``, the hook its public methods use."""
         if self._conn is None:
             raise StorageError("storage is not open")
         conn = self._conn
+        wait = f"PRAGMA busy_timeout={int(1000 * self.busy_timeout):d}"
 
         def call() -> T:
-            return fn(conn._conn, *args)
+            raw = conn._conn
+            raw.execute(wait)
+            try:
+                return fn(raw, *args)
+            finally:
+                raw.execute("PRAGMA busy_timeout=0")  # what ``_run_short`` relies on
 
+        self._in_thread += 1
         try:
             return await conn._execute(call)  # type: ignore[no-untyped-call,no-any-return]
         except sqlite3.Error as exc:
             raise StorageError(f"sqlite: {exc}") from exc
+        finally:
+            self._in_thread -= 1
+
+    async def _run_short(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a short ``fn(connection, *args)`` on the event loop when the connection is
+        idle and the database unlocked (tens of µs, no hop); otherwise as ``_run`` does.
+
+        Safe because the one connection is only ever used by one thread at a time: here
+        when nothing is in aiosqlite's queue (``_in_thread`` is counted on this thread),
+        there otherwise. With the busy timeout at zero, a lock held elsewhere fails at
+        once instead of blocking the loop, and the thread takes over."""
+        if self._conn is None:
+            raise StorageError("storage is not open")
+        if not self._in_thread:
+            try:
+                return fn(self._conn._conn, *args)
+            except sqlite3.OperationalError as exc:
+                if not _is_busy(exc):
+                    raise StorageError(f"sqlite: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise StorageError(f"sqlite: {exc}") from exc
+        return await self._run(fn, *args)
 
     async def load(self, user_key: str) -> Stored | None:
         def read(conn: sqlite3.Connection) -> tuple[str, int, int] | None:
@@ -279,7 +328,7 @@ class SqliteStorage(Storage):
                 (user_key,),
             ).fetchone()
 
-        row = await self._run(read)
+        row = await self._run_short(read)
         if row is None:
             return None
         state, version, updated = row
@@ -312,7 +361,7 @@ class SqliteStorage(Storage):
             )
             for s in stats
         ]
-        return await self._run(
+        return await self._run_short(
             _save,
             user_key,
             conversation.to_json(),
@@ -324,7 +373,7 @@ class SqliteStorage(Storage):
 
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
         # One statement, so it is its own transaction (autocommit: isolation_level=None).
-        return await self._run(_claim, update_id, int(now.timestamp()))
+        return await self._run_short(_claim, update_id, int(now.timestamp()))
 
     async def forget(self, user_key: str) -> int:
         return await self._run(_forget, user_key)
@@ -377,7 +426,7 @@ class SqliteStorage(Storage):
         reach: str | None,
         session: str,
     ) -> None:
-        await self._run(
+        await self._run_short(
             _after_send,
             user_key,
             list(message_ids),
