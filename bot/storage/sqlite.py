@@ -10,6 +10,13 @@ loop, with SQLite's busy timeout at zero so they can never wait for a lock. If a
 process holds the lock, they fall back to the thread, which waits ``busy_timeout`` as
 before. Busy event loops made single hops take seconds (the thread starved of the GIL);
 a turn now needs none. Long operations (exports, purges) always go to the thread.
+
+SQLite copies the write-ahead log back into the database file (a checkpoint, with an
+fsync) on the commit that makes the log pass ``wal_autocheckpoint`` pages, so now on the
+event loop. At SQLite's default (1,000 pages) that was a 5 ms pause every ~40 turns,
+which alone made the 99th percentile; at 4,000 pages it is ~15-20 ms every ~250 turns
+(under 1 %), and the log stays under 16 MB. Checkpointing from a thread of its own was
+tried: under sustained load it could not keep up without holding writers off.
 """
 
 from __future__ import annotations
@@ -178,7 +185,8 @@ def _after_send(
     reach: str | None,
     session: str,
 ) -> None:
-    with conn:
+    conn.execute("BEGIN IMMEDIATE")  # one commit for both (autocommit would make two)
+    try:
         conn.executemany(
             "INSERT INTO sent_messages (user_key, message_id, sent_at) VALUES (?, ?, ?) "
             "ON CONFLICT DO NOTHING",
@@ -196,6 +204,11 @@ def _after_send(
                 "WHERE user_key = ? AND nudged IS NOT ?",
                 (remind_at, reach, user_key, session),
             )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
 
 
 def _claim_reminders(conn: sqlite3.Connection, now: int, limit: int) -> list[tuple[str, str, str]]:
@@ -269,6 +282,7 @@ class SqliteStorage(Storage):
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process
         conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA wal_autocheckpoint=4000")  # pages (see the module's notes)
         _apply_migrations(conn)
 
     async def close(self) -> None:
