@@ -30,7 +30,7 @@ from bot.telegram.retry import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-CONCURRENT_UPDATES = 64  # chats handled at once (each chat's updates stay in order)
+CONCURRENT_UPDATES = 16  # chats handled at once (each chat's updates stay in order)
 API_TIMEOUT = 5.0  # seconds for one request to Telegram before it counts as failed
 MESSAGES_PER_SECOND = 30.0  # Telegram's bulk limit across all chats
 GROUP_MESSAGES_PER_MINUTE = 20.0  # Telegram's limit in one group
