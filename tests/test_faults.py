@@ -110,6 +110,26 @@ async def test_5xx_are_retried_and_nothing_is_doubled(
     no_ids_in(caplog, 3201)
 
 
+async def test_a_reply_lost_after_every_retry_leaves_the_step_saved(
+    api: FakeBotApi,
+    dialogue_factory: Callable[..., Dialogue],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    db = tmp_path / "lost.sqlite3"
+    brief = RetryPolicy(telegram=(0.05, 0.05))
+    async with relais(api, dialogue_factory(db), retry=brief):
+        teen = api.user(3251)
+        await teen.send("/start")
+        api.fail_next("editMessageText", 500, "Internal Server Error", times=3)
+        api.push_update(builders.callback(3251, teen.last_message, "start:1:who:me"))
+        await eventually(lambda: "reply not delivered" in caplog.text, what="the loss logged")
+        assert await stored_step(db, 3251) == "danger"  # the answer counted all the same
+        replies = await teen.send("ok")  # the next message shows where the teen is
+        assert replies[-1].text.startswith("D'abord")
+    assert "update failed" not in caplog.text
+
+
 async def test_a_hung_request_does_not_make_anyone_else_wait(
     api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
 ) -> None:

@@ -137,6 +137,10 @@ class PrivateChat:
             await self.dialogue.close(user_key, now)
             await self.dialogue.after_send(user_key, outcome, [], now, reach=None)
             return
+        except TelegramError as exc:  # refused, or still failing after every retry
+            # The step is saved: the person's next message shows the current question.
+            log.warning("reply not delivered (%s); the step is saved", name(exc))
+            return
         ids = [*sent, *([incoming] if incoming is not None else [])]
         try:
             await self.dialogue.after_send(
