@@ -153,7 +153,8 @@ def rig(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     handler = Collect(rig.logs)
     logging.getLogger().addHandler(handler)
     ours = logging.getLogger("bot")
-    level, ours.level = ours.level, logging.DEBUG  # every line the bot writes is checked
+    level = ours.level
+    ours.setLevel(logging.DEBUG)  # every line the bot writes is checked
     loop.run_until_complete(app.initialize())
     assert app.post_init is not None and app.post_shutdown is not None
     loop.run_until_complete(app.post_init(app))
