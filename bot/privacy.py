@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 
@@ -27,6 +28,7 @@ def new_session_id() -> str:
     return secrets.token_hex(8)
 
 
+@lru_cache(maxsize=4)
 def _fernet(secret: str) -> Fernet:
     key = hashlib.sha256(b"relais-reach:" + secret.encode()).digest()
     return Fernet(base64.urlsafe_b64encode(key))

@@ -61,8 +61,24 @@ def _open_status(catalog: Catalog, resource: Resource, locale: str, now: dt.date
     return texts.text(locale, "status.closed", day=day, time=_time(status.opens_at, locale))
 
 
+_line_cache: dict[tuple[int, int, str, str], str] = {}
+
+
 def resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime) -> str:
-    """One line a child can act on: name, how to reach it, hours and whether it is open."""
+    """One line a child can act on: name, how to reach it, hours and whether it is open.
+
+    Like the status it contains, the line cannot change within a minute: it is built once
+    per minute, resource and language (3018's line is in most replies)."""
+    key = (id(catalog), int(now.timestamp()) // 60, resource_id, locale)
+    line = _line_cache.get(key)
+    if line is None:
+        if len(_line_cache) > 4096:
+            _line_cache.clear()
+        line = _line_cache[key] = _resource_line(catalog, resource_id, locale, now)
+    return line
+
+
+def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime) -> str:
     resource = catalog.resources[resource_id]
     texts = catalog.locales
     parts = [texts.text(locale, resource.name_key)]

@@ -231,7 +231,7 @@ async def answer(query: CallbackQuery) -> None:
     """Stop the spinner on the pressed button: once, and never at the cost of the reply
     ("query is too old", or Telegram unreachable: the reply's own retries will tell)."""
     try:
-        await query.answer()
+        await post(query.get_bot(), "answerCallbackQuery", {"callback_query_id": query.id})
     except TelegramError as exc:
         if not isinstance(exc, BadRequest):
             log.info("could not answer a button press (%s)", name(exc))
