@@ -337,7 +337,7 @@ def test_random_updates_never_crash_nor_corrupt(rig: Rig, data: st.DataObject) -
     people = rig.strangers()
     rig.logs.clear()
     rig.errors.clear()
-    for _ in range(data.draw(st.integers(1, 12), label="updates")):
+    for _ in range(data.draw(st.integers(1, 10), label="updates")):
         update = data.draw(update_for(rig, people), label="update")
         since = len(rig.api.calls)
         rig.run(update)
