@@ -17,14 +17,17 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from bot.catalog import Catalog
 from bot.privacy import pseudonym
+from bot.service import Dialogue
 from bot.storage.sqlite import SqliteStorage
 from tests.conftest import SECRET
 from tests.crowd import FINAL_MARK, Teen, texts_of, watching
-from tests.fakebotapi import FakeBotApi
+from tests.fakebotapi import FakeBotApi, builders
+from tests.harness import relais
 from tests.process import Process
 
 USERS = 1000
@@ -86,3 +89,40 @@ async def test_a_thousand_teens_at_once_all_reach_help(
             stored = await storage.load(pseudonym(SECRET, "telegram", teen.user_id))
             assert stored is not None and stored.conversation.step == "result"
             assert stored.version == teen.sent
+
+
+async def test_one_teens_quick_taps_are_applied_in_order(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], catalog: Catalog, tmp_path: Path
+) -> None:
+    """Updates of different chats run at once, but one chat's stay in order: four taps
+    queued before the bot saw the first must all land, in the order they were made."""
+    db = tmp_path / "order.sqlite3"
+    questions = expected_questions(catalog)
+    taps = ["start:1:who:me", "victim:2:danger:no", "victim:2:what:threats"]
+    async with relais(api, dialogue_factory(db)):
+        for other in range(20):  # others, interleaved, so updates really run concurrently
+            api.push_update(builders.private_command(FIRST_ID + 100 + other, "/start"))
+        api.push_update(builders.private_command(FIRST_ID, "/start"))
+        shown = {"message_id": 1, "date": 0, "chat": builders.chat_dict(FIRST_ID)}
+        for data in taps:
+            api.push_update(builders.callback(FIRST_ID, shown, data))
+        await api.settle()
+    async with SqliteStorage(db) as storage:
+        stored = await storage.load(pseudonym(SECRET, "telegram", FIRST_ID))
+    # The replies too: each turn's are all out before the next turn's begin.
+    replies = [
+        str(c.params["text"])
+        for c in api.calls
+        if c.ok
+        and c.method in ("sendMessage", "editMessageText")
+        and c.params["chat_id"] == FIRST_ID
+    ]
+    assert "3018" in replies[0]
+    assert replies[1:] == [questions[0], *questions[1:4]], replies
+    assert stored is not None and stored.version == 1 + len(taps)
+    assert stored.conversation.step == "where"
+    assert stored.conversation.answers == {
+        "role": "me",
+        "danger": "no",
+        "harassment_kind": "threats",
+    }
