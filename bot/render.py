@@ -13,7 +13,7 @@ from babel.dates import format_date, format_time
 
 from bot.catalog import MAIN_RESOURCE, Catalog
 from bot.flows import Step
-from bot.resources import Resource
+from bot.resources import OpenStatus, Resource
 
 MAX_TEXT = 4096  # Telegram's limit for one message, in characters after entities
 
@@ -22,28 +22,16 @@ def _time(moment: dt.datetime, locale: str) -> str:
     return format_time(moment, format="short", locale=locale)
 
 
-_status_cache: dict[tuple[int, int, str, str], str] = {}
-
-
-def open_status(catalog: Catalog, resource: Resource, locale: str, now: dt.datetime) -> str:
-    """Say "open now, until 23:00", "closed now, opens tomorrow at 09:00" or "24/7".
-
-    Hours are whole minutes, so the wording cannot change within a minute: it is computed
-    once per minute, resource and language (it was most of the engine's time per update).
-    """
-    minute = int(now.timestamp()) // 60
-    key = (id(catalog), minute, resource.id, locale)
-    cached = _status_cache.get(key)
-    if cached is None:
-        if len(_status_cache) > 4096:
-            _status_cache.clear()
-        cached = _status_cache[key] = _open_status(catalog, resource, locale, now)
-    return cached
-
-
-def _open_status(catalog: Catalog, resource: Resource, locale: str, now: dt.datetime) -> str:
+def open_status(
+    catalog: Catalog,
+    resource: Resource,
+    locale: str,
+    now: dt.datetime,
+    status: OpenStatus | None = None,
+) -> str:
+    """Say "open now, until 23:00", "closed now, opens tomorrow at 09:00" or "24/7"."""
     texts = catalog.locales
-    status = resource.status(now)
+    status = status or resource.status(now)
     if status.always:
         return texts.text(locale, "status.always")
     if status.is_open and status.closes_at is not None:
@@ -67,8 +55,9 @@ _line_cache: dict[tuple[int, int, str, str], str] = {}
 def resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime) -> str:
     """One line a child can act on: name, how to reach it, hours and whether it is open.
 
-    Like the status it contains, the line cannot change within a minute: it is built once
-    per minute, resource and language (3018's line is in most replies)."""
+    Hours are whole minutes, so the line cannot change within a minute: it is built once
+    per minute, resource and language (3018's line is in most replies, and computing the
+    opening status was most of the engine's time per update)."""
     key = (id(catalog), int(now.timestamp()) // 60, resource_id, locale)
     line = _line_cache.get(key)
     if line is None:
@@ -87,7 +76,8 @@ def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.date
     if resource.sms:
         parts.append(texts.text(locale, "resource.sms", sms=resource.sms))
     parts.append(texts.text(locale, resource.hours_key))
-    parts.append(open_status(catalog, resource, locale, now))
+    status = resource.status(now)
+    parts.append(open_status(catalog, resource, locale, now, status))
     if resource.chat:
         parts.append(texts.text(locale, "resource.chat", url=str(resource.chat)))
     elif resource.url:
@@ -95,7 +85,7 @@ def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.date
     line = texts.text(locale, "resource.line", details=" · ".join(parts[1:]), name=parts[0])
     # Closed: say what to do meanwhile (another line open at all hours, the chat form...).
     meanwhile = f"resources.{resource_id}.meanwhile"
-    if texts.has(meanwhile) and not resource.status(now).is_open:
+    if texts.has(meanwhile) and not status.is_open:
         line += "\n" + texts.text(locale, meanwhile)
     return line
 
