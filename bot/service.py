@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Sequence
 from typing import Protocol
 
 from bot.conversation import Event, Outcome
@@ -30,7 +29,7 @@ from bot.engine import Engine
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.groups import Origin
 from bot.privacy import new_session_id
-from bot.storage.base import Storage, Stored
+from bot.storage.base import Nudge, Storage, Stored
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -74,11 +73,14 @@ class Dialogue:
         *,
         update_id: int | None = None,
         origin: Origin | None = None,
+        reach: str | None = None,
     ) -> Outcome:
         """Apply ``event`` for ``user_key`` and persist the result; return what to say.
 
         ``origin``: the conversation was opened from a group's link; it continues in the
         group's language and its statistics count for that group (never naming anyone).
+        ``reach``: the chat id sealed, to arm the one reminder when the person is left
+        mid-flow (any other turn cancels a pending one).
         Raise ``AlreadyProcessed`` when ``update_id`` was handled before (say nothing)."""
         for attempt in range(1, MAX_ATTEMPTS + 1):
             stored = self.cache.get(user_key) if attempt == 1 else None
@@ -102,6 +104,7 @@ class Dialogue:
                     stats=outcome.stats,
                     now=now,
                     update_id=update_id,
+                    nudge=self.nudge(outcome, now, reach),
                 )
             except ConflictError:
                 self.cache.drop(user_key)
@@ -152,30 +155,11 @@ class Dialogue:
         idle = dt.timedelta(hours=self.engine.policy.state_idle_hours)
         return stored.updated_at < now - idle
 
-    async def after_send(
-        self,
-        user_key: str,
-        outcome: Outcome,
-        message_ids: Sequence[int],
-        now: dt.datetime,
-        *,
-        reach: str | None,
-    ) -> None:
-        """Remember what was said (ids only, for /effacer) and arm the single reminder
-        when the person is left mid-flow; any other turn cancels a pending one."""
-        if outcome.forget:
-            return  # everything was just erased: record nothing new
+    def nudge(self, outcome: Outcome, now: dt.datetime, reach: str | None) -> Nudge | None:
+        """The reminder this turn arms: only when the person is left with a question."""
         minutes = self.engine.policy.nudge_minutes
-        remind = (
-            minutes > 0
-            and reach is not None
-            and self.engine.waiting_for_answer(outcome.conversation)
-        )
-        await self.storage.after_send(
-            user_key,
-            message_ids,
-            now,
-            remind_at=now + dt.timedelta(minutes=minutes) if remind else None,
-            reach=reach if remind else None,
-            session=outcome.conversation.session,
-        )
+        if minutes <= 0 or reach is None or outcome.forget:
+            return None
+        if not self.engine.waiting_for_answer(outcome.conversation):
+            return None
+        return Nudge(now + dt.timedelta(minutes=minutes), reach)

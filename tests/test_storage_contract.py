@@ -17,7 +17,8 @@ from bot.conversation import Conversation, Stat
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.groups import GroupSettings
 from bot.storage import storage_from_url
-from bot.storage.base import HOUR, Storage
+from bot.storage.base import HOUR, Nudge, Storage
+from bot.storage.sent import FLUSH_AFTER
 
 DAY = dt.timedelta(days=1)
 EVER = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
@@ -309,43 +310,105 @@ async def test_sent_message_ids_are_kept_48_hours_and_forgotten(
     storage: Storage, noon: dt.datetime
 ) -> None:
     await storage.save("u1", conv(), expected_version=None, now=noon)
-    await storage.after_send("u1", [5, 6], noon, remind_at=None, reach=None, session="s1")
-    await storage.after_send("u1", [6, 7], noon, remind_at=None, reach=None, session="s1")
+    storage.record_sent("u1", [5, 6], noon)
+    storage.record_sent("u1", [6, 7], noon)
     assert await storage.sent_messages("u1", noon - dt.timedelta(hours=1)) == [5, 6, 7]
     assert await storage.sent_messages("u1", noon + dt.timedelta(hours=1)) == []
     later = noon + dt.timedelta(hours=49)
     await storage.save("u2", conv(), expected_version=None, now=later)
-    await storage.after_send("u2", [1], later, remind_at=None, reach=None, session="s2")
+    storage.record_sent("u2", [1], later)
     await storage.purge(events_before=noon - dt.timedelta(days=1), idle_before=noon)
     assert await storage.sent_messages("u1", noon - dt.timedelta(hours=1)) == []
     assert await storage.sent_messages("u2", later) == [1]
     await storage.drop_sent("u2")
     assert await storage.sent_messages("u2", later) == []
-    await storage.after_send("u2", [2], later, remind_at=None, reach=None, session="s2")
+    storage.record_sent("u2", [2], later)
     await storage.forget("u2")
     assert await storage.sent_messages("u2", later) == []
+
+
+async def test_recorded_ids_are_written_in_one_batch_within_a_second(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    for i in range(50):
+        storage.record_sent(f"u{i}", [i, 1000 + i], noon)
+    count = "SELECT count(*) FROM sent_messages"
+    assert await storage.query(count) == [(0,)]  # nothing written per turn
+    await asyncio.sleep(FLUSH_AFTER + 0.5)
+    assert await storage.query(count) == [(100,)]
+
+
+async def test_ids_pending_for_someone_forgotten_are_never_written(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save("u1", conv(), expected_version=None, now=noon)
+    storage.record_sent("u1", [1, 2], noon)
+    storage.record_sent("u2", [3], noon)
+    await storage.forget("u1")
+    await storage.flush_sent()
+    rows = await storage.query("SELECT user_key, message_id FROM sent_messages")
+    assert rows == [("u2", 3)]
+
+
+async def test_pending_ids_are_written_when_the_storage_closes(
+    storage_url: str, noon: dt.datetime
+) -> None:
+    async with storage_from_url(storage_url) as storage:
+        storage.record_sent("u1", [7], noon)
+    async with storage_from_url(storage_url) as again:
+        assert await again.sent_messages("u1", noon) == [7]
+
+
+def nudge(at: dt.datetime) -> Nudge:
+    return Nudge(at, "sealed")
 
 
 async def test_a_reminder_is_claimed_once_and_never_armed_twice(
     storage: Storage, noon: dt.datetime
 ) -> None:
-    await storage.save("u1", conv(session="s1"), expected_version=None, now=noon)
     due = noon + dt.timedelta(minutes=15)
-    await storage.after_send("u1", [1], noon, remind_at=due, reach="sealed", session="s1")
-    assert await storage.claim_reminders(noon) == []  # not yet due
-    first, second = await asyncio.gather(storage.claim_reminders(due), storage.claim_reminders(due))
+    await storage.save("u1", conv(session="s1"), expected_version=None, now=noon, nudge=nudge(due))
+    assert await storage.claim_reminders(noon, quiet_since=noon) == []  # not yet due
+    first, second = await asyncio.gather(
+        storage.claim_reminders(due, quiet_since=noon),
+        storage.claim_reminders(due, quiet_since=noon),
+    )
     claimed = first + second
     assert [(r.user_key, r.reach, r.conversation.session) for r in claimed] == [
         ("u1", "sealed", "s1")
     ]
     # Arming again for the same conversation does nothing: one reminder, ever.
-    await storage.after_send("u1", [2], due, remind_at=due, reach="sealed", session="s1")
-    assert await storage.claim_reminders(due + dt.timedelta(hours=1)) == []
+    await storage.save("u1", conv(session="s1"), expected_version=1, now=due, nudge=nudge(due))
+    later = due + dt.timedelta(hours=1)
+    assert await storage.claim_reminders(later, quiet_since=later) == []
+    # A new conversation (a new session) may be reminded again.
+    await storage.save("u1", conv(session="s2"), expected_version=2, now=due, nudge=nudge(due))
+    assert [r.user_key for r in await storage.claim_reminders(later, quiet_since=later)] == ["u1"]
 
 
-async def test_a_new_turn_cancels_a_pending_reminder(storage: Storage, noon: dt.datetime) -> None:
-    await storage.save("u1", conv(), expected_version=None, now=noon)
+async def test_a_turn_without_a_nudge_cancels_a_pending_reminder(
+    storage: Storage, noon: dt.datetime
+) -> None:
     due = noon + dt.timedelta(minutes=15)
-    await storage.after_send("u1", [1], noon, remind_at=due, reach="sealed", session="s1")
-    await storage.after_send("u1", [2], noon, remind_at=None, reach=None, session="s1")
-    assert await storage.claim_reminders(due) == []
+    await storage.save("u1", conv(), expected_version=None, now=noon, nudge=nudge(due))
+    await storage.save("u1", conv(), expected_version=1, now=noon)
+    assert await storage.claim_reminders(due, quiet_since=due) == []
+    assert await storage.query("SELECT reach FROM conversations") == [(None,)]
+
+
+async def test_a_reminder_waits_until_the_person_is_quiet(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    minute = dt.timedelta(minutes=1)
+    await storage.save(
+        "u1", conv(), expected_version=None, now=noon, nudge=nudge(noon + 15 * minute)
+    )
+    # Still answering 20 minutes later: the first arming stands, but is not claimed.
+    still = noon + 20 * minute
+    await storage.save(
+        "u1", conv(), expected_version=1, now=still, nudge=nudge(still + 15 * minute)
+    )
+    assert await storage.claim_reminders(noon + 25 * minute, quiet_since=noon + 10 * minute) == []
+    quiet = still + 15 * minute
+    claimed = await storage.claim_reminders(quiet, quiet_since=still)
+    assert [r.user_key for r in claimed] == ["u1"]

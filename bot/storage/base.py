@@ -6,14 +6,21 @@ contract tests (``tests/test_storage_contract.py``) cover all of it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from bot.conversation import Conversation, Stat
+from bot.errors import StorageError
 from bot.groups import GroupSettings
+from bot.storage.sent import FLUSH_AFTER, PendingSent, SentRow
+
+log = logging.getLogger(__name__)
 
 HOUR = 3600
 LEDGER_RETENTION = 24 * HOUR  # Telegram keeps an undelivered update for at most a day
@@ -35,6 +42,15 @@ class Reminder:
     user_key: str
     reach: str
     conversation: Conversation
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """The one reminder a save arms: when it may be sent, and the chat id sealed
+    (``bot.privacy.seal``), the only way the bot can write first."""
+
+    at: dt.datetime
+    reach: str
 
 
 # Telegram lets a bot delete messages of a private chat for 48 hours; ids older than that
@@ -91,6 +107,33 @@ MOVE_GROUP_SQL = (
     "UPDATE group_settings SET group_key = {new} WHERE group_key = {old}",
     "UPDATE events SET origin = {new} WHERE origin = {old}",
 )
+# A turn's save, as both backends run it ($n placeholders; SQLite's are ?n). The reminder
+# stays armed while the person answers (first arming stands, no index write per turn),
+# is never re-armed for a session already reminded, and any turn without one cancels it.
+INSERT_CONVERSATION_SQL = (
+    "INSERT INTO conversations (user_key, state, version, updated_at, nudge_at, reach) "
+    "VALUES ($1, $2, 1, $3, $4, $5) ON CONFLICT (user_key) DO NOTHING"
+)
+UPDATE_CONVERSATION_SQL = (
+    "UPDATE conversations SET state = $1, version = version + 1, updated_at = $2, "
+    "nudge_at = CASE WHEN CAST($3 AS BIGINT) IS NULL OR nudged = $4 THEN NULL "
+    "ELSE coalesce(nudge_at, $3) END, "
+    "reach = CASE WHEN CAST($3 AS BIGINT) IS NULL OR nudged = $4 THEN NULL "
+    "ELSE coalesce(reach, $5) END "
+    "WHERE user_key = $6 AND version = $7"
+)
+# Reminders due ($1) of conversations quiet since $2, oldest first, at most $3.
+DUE_REMINDERS_SQL = (
+    "SELECT user_key, reach FROM conversations "
+    "WHERE nudge_at <= $1 AND updated_at <= $2 AND reach IS NOT NULL "
+    "ORDER BY nudge_at LIMIT $3"
+)
+INSERT_SENT_SQL = (
+    "INSERT INTO sent_messages (user_key, message_id, sent_at) VALUES ($1, $2, $3) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
 # Private conversations opened from a group: distinct sessions, however often restarted.
 COUNT_ORIGIN_SQL = (
     "SELECT COUNT(DISTINCT session) FROM events "
@@ -133,7 +176,17 @@ def hour_of(moment: dt.datetime) -> int:
 
 
 class Storage(ABC):
-    """Conversation state with optimistic locking, and the anonymous event log."""
+    """Conversation state with optimistic locking, and the anonymous event log.
+
+    Backends call ``super().__init__()`` and ``await self.close_pending()`` first thing
+    in ``close``: message ids recorded for /effacer are batched here (``bot.storage.sent``).
+    """
+
+    def __init__(self) -> None:
+        self._pending = PendingSent()
+        self._sent_lock = asyncio.Lock()  # one writer of pending ids; forget waits for it
+        self._flush_timer: asyncio.TimerHandle | None = None
+        self._flushes: set[asyncio.Task[None]] = set()
 
     async def __aenter__(self) -> Storage:
         await self.open()
@@ -164,6 +217,7 @@ class Storage(ABC):
         stats: Sequence[Stat] = (),
         now: dt.datetime,
         update_id: int | None = None,
+        nudge: Nudge | None = None,
     ) -> int:
         """Write state and its statistics atomically; return the new version.
 
@@ -176,12 +230,23 @@ class Storage(ABC):
         neither apply an update without recording it nor record it without applying it.
         Claiming first makes a replica handling a redelivered update wait on the ledger row
         for the other's commit, then see it, instead of re-applying the event.
+
+        ``nudge`` arms the conversation's one reminder, unless it is armed already (the
+        first arming stands: ``claim_reminders`` waits for the person to be quiet) or this
+        session was reminded before; ``None`` cancels a pending one. Arming with the save
+        instead of after the replies keeps a turn at one commit.
         """
 
-    @abstractmethod
     async def forget(self, user_key: str) -> int:
         """Erase the person's state, the events of their conversation and the recorded
-        message ids; return rows gone."""
+        message ids (pending ones included); return rows gone."""
+        async with self._sent_lock:  # no batch holding their ids is being written now
+            self._pending.drop(user_key)
+            return await self._forget(user_key)
+
+    @abstractmethod
+    async def _forget(self, user_key: str) -> int:
+        """``forget``, in the database."""
 
     @abstractmethod
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
@@ -237,34 +302,79 @@ class Storage(ABC):
 
     # -- privacy and care: /effacer and the single reminder ------------------------------
 
-    @abstractmethod
-    async def after_send(
-        self,
-        user_key: str,
-        message_ids: Sequence[int],
-        now: dt.datetime,
-        *,
-        remind_at: dt.datetime | None,
-        reach: str | None,
-        session: str,
-    ) -> None:
-        """Record the message ids of a turn (for /effacer), and arm or cancel its reminder.
+    def record_sent(self, user_key: str, message_ids: Sequence[int], now: dt.datetime) -> None:
+        """Note the ids of messages this private chat now shows, for /effacer; written
+        within ``FLUSH_AFTER`` seconds, in one transaction with every other chat's."""
+        if not message_ids:
+            return
+        self._pending.add(user_key, list(message_ids), int(now.timestamp()))
+        if self._flush_timer is None:
+            loop = asyncio.get_running_loop()
+            self._flush_timer = loop.call_later(FLUSH_AFTER, self._flush_in_background)
 
-        The reminder is armed only if this conversation's ``session`` was never reminded,
-        so a person gets one reminder at most; ``remind_at=None`` cancels a pending one.
-        """
+    def _flush_in_background(self) -> None:
+        self._flush_timer = None
+        task = asyncio.get_running_loop().create_task(self._flush_quietly())
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _flush_quietly(self) -> None:
+        try:
+            await self.flush_sent()
+        except StorageError as exc:  # kept pending: the next record or read tries again
+            log.warning("could not record the messages sent (%s)", type(exc).__name__)
+
+    async def flush_sent(self) -> None:
+        """Write the pending message ids now."""
+        async with self._sent_lock:
+            rows = self._pending.take()
+            if not rows:
+                return
+            try:
+                await self._write_sent(rows)
+            except BaseException:
+                self._pending.give_back(rows)
+                raise
+
+    async def close_pending(self) -> None:
+        """Write what is pending before the connection goes (``close`` calls this)."""
+        if self._flush_timer is not None:
+            self._flush_timer.cancel()
+            self._flush_timer = None
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+        with contextlib.suppress(StorageError):
+            await self._flush_quietly()
 
     @abstractmethod
+    async def _write_sent(self, rows: list[SentRow]) -> None:
+        """Insert message-id rows, ignoring any already there."""
+
     async def sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
         """Ids of the messages of this private chat recorded since ``since``."""
+        await self.flush_sent()
+        return await self._sent_messages(user_key, since)
 
     @abstractmethod
+    async def _sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
+        """``sent_messages``, from the database."""
+
     async def drop_sent(self, user_key: str) -> None:
         """Forget the recorded message ids (after /effacer deleted them)."""
+        async with self._sent_lock:
+            self._pending.drop(user_key)
+            await self._drop_sent(user_key)
 
     @abstractmethod
-    async def claim_reminders(self, now: dt.datetime, limit: int = 50) -> list[Reminder]:
-        """Atomically take up to ``limit`` reminders due at ``now``.
+    async def _drop_sent(self, user_key: str) -> None:
+        """``drop_sent``, in the database."""
+
+    @abstractmethod
+    async def claim_reminders(
+        self, now: dt.datetime, *, quiet_since: dt.datetime, limit: int = 50
+    ) -> list[Reminder]:
+        """Atomically take up to ``limit`` reminders due at ``now`` of conversations
+        nobody touched since ``quiet_since`` (someone still answering is not reminded).
 
         A reminder is handed to one caller only, even with several replicas polling, and
         its sealed chat id is erased in the same statement.

@@ -30,14 +30,19 @@ from bot.groups import GroupSettings
 from bot.storage.base import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
+    DUE_REMINDERS_SQL,
     FETCH_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
+    INSERT_CONVERSATION_SQL,
+    INSERT_SENT_SQL,
     LEDGER_RETENTION,
     MOVE_GROUP_SQL,
     SAVE_GROUP_SQL,
     SENT_RETENTION,
+    UPDATE_CONVERSATION_SQL,
     EventRow,
+    Nudge,
     Reminder,
     Storage,
     Stored,
@@ -46,6 +51,7 @@ from bot.storage.base import (
     hour_of,
 )
 from bot.storage.migrations import migrations_for
+from bot.storage.sent import SentRow
 
 POOL_MAX = 5
 COMMAND_TIMEOUT = 10.0  # seconds; a stuck query becomes a StorageError, never a hang
@@ -112,6 +118,7 @@ class PostgresStorage(Storage):
     """Storage in PostgreSQL (``postgresql://`` or ``postgres://`` URLs)."""
 
     def __init__(self, url: str, *, pool_max: int = POOL_MAX) -> None:
+        super().__init__()
         self.url = url
         self.pool_max = pool_max
         self._pool: asyncpg.Pool[asyncpg.Record] | None = None
@@ -131,9 +138,10 @@ class PostgresStorage(Storage):
 
     async def close(self) -> None:
         """Wait for connections in use to come back (in-flight saves finish), then close."""
-        pool, self._pool = self._pool, None
-        if pool is None:
+        if self._pool is None:
             return
+        await self.close_pending()
+        pool, self._pool = self._pool, None
         try:
             await asyncio.wait_for(pool.close(), CLOSE_TIMEOUT)
         except TimeoutError:
@@ -169,8 +177,11 @@ class PostgresStorage(Storage):
         stats: Sequence[Stat] = (),
         now: dt.datetime,
         update_id: int | None = None,
+        nudge: Nudge | None = None,
     ) -> int:
         seconds = int(now.timestamp())
+        nudge_at = int(nudge.at.timestamp()) if nudge else None
+        reach = nudge.reach if nudge else None
         hour = hour_of(now)
         events = [
             (
@@ -194,21 +205,19 @@ class PostgresStorage(Storage):
                 raise AlreadyProcessed(f"update {update_id} was processed already")
             if expected_version is None:
                 status = await conn.execute(
-                    "INSERT INTO conversations (user_key, state, version, updated_at) "
-                    "VALUES ($1, $2, 1, $3) ON CONFLICT (user_key) DO NOTHING",
-                    user_key,
-                    state,
-                    seconds,
+                    INSERT_CONVERSATION_SQL, user_key, state, seconds, nudge_at, reach
                 )
                 version = 1
             else:
                 # Under READ COMMITTED, a concurrent writer's row lock makes this wait, then
                 # re-check ``version`` against the committed row: the loser matches 0 rows.
                 status = await conn.execute(
-                    "UPDATE conversations SET state = $1, version = version + 1, "
-                    "updated_at = $2 WHERE user_key = $3 AND version = $4",
+                    UPDATE_CONVERSATION_SQL,
                     state,
                     seconds,
+                    nudge_at,
+                    conversation.session,
+                    reach,
                     user_key,
                     expected_version,
                 )
@@ -223,7 +232,7 @@ class PostgresStorage(Storage):
         async with self._connection() as conn:
             return await conn.fetchval(_CLAIM, update_id, int(now.timestamp())) is not None
 
-    async def forget(self, user_key: str) -> int:
+    async def _forget(self, user_key: str) -> int:
         async with self._connection() as conn, conn.transaction():
             state = await conn.fetchval(
                 "DELETE FROM conversations WHERE user_key = $1 RETURNING state", user_key
@@ -240,6 +249,7 @@ class PostgresStorage(Storage):
             return gone
 
     async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
+        await self.flush_sent()  # its retention counts from the newest id
         async with self._connection() as conn, conn.transaction():
             gone = _count(
                 await conn.execute("DELETE FROM events WHERE at_hour < $1", hour_of(events_before))
@@ -307,41 +317,11 @@ class PostgresStorage(Storage):
         async with self._connection() as conn:
             return int(await conn.fetchval(sql, group_key, hour_of(since)))
 
-    async def after_send(
-        self,
-        user_key: str,
-        message_ids: Sequence[int],
-        now: dt.datetime,
-        *,
-        remind_at: dt.datetime | None,
-        reach: str | None,
-        session: str,
-    ) -> None:
-        stamp = int(now.timestamp())
-        async with self._connection() as conn, conn.transaction():
-            if message_ids:
-                await conn.executemany(
-                    "INSERT INTO sent_messages (user_key, message_id, sent_at) "
-                    "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-                    [(user_key, mid, stamp) for mid in message_ids],
-                )
-            if remind_at is None:
-                await conn.execute(
-                    "UPDATE conversations SET nudge_at = NULL, reach = NULL "
-                    "WHERE user_key = $1 AND nudge_at IS NOT NULL",
-                    user_key,
-                )
-            else:
-                await conn.execute(
-                    "UPDATE conversations SET nudge_at = $1, reach = $2 "
-                    "WHERE user_key = $3 AND nudged IS DISTINCT FROM $4",
-                    int(remind_at.timestamp()),
-                    reach,
-                    user_key,
-                    session,
-                )
+    async def _write_sent(self, rows: list[SentRow]) -> None:
+        async with self._connection() as conn:
+            await conn.executemany(INSERT_SENT_SQL, rows)
 
-    async def sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
+    async def _sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
         async with self._connection() as conn:
             rows = await conn.fetch(
                 "SELECT message_id FROM sent_messages WHERE user_key = $1 AND sent_at >= $2 "
@@ -351,22 +331,23 @@ class PostgresStorage(Storage):
             )
         return [row[0] for row in rows]
 
-    async def drop_sent(self, user_key: str) -> None:
+    async def _drop_sent(self, user_key: str) -> None:
         async with self._connection() as conn:
             await conn.execute("DELETE FROM sent_messages WHERE user_key = $1", user_key)
 
-    async def claim_reminders(self, now: dt.datetime, limit: int = 50) -> list[Reminder]:
+    async def claim_reminders(
+        self, now: dt.datetime, *, quiet_since: dt.datetime, limit: int = 50
+    ) -> list[Reminder]:
         # SKIP LOCKED: replicas polling at once each take different rows, none waits.
         async with self._connection() as conn:
             rows = await conn.fetch(
-                "WITH due AS (SELECT user_key, reach FROM conversations "
-                "WHERE nudge_at <= $1 AND reach IS NOT NULL "
-                "ORDER BY nudge_at LIMIT $2 FOR UPDATE SKIP LOCKED) "
+                f"WITH due AS ({DUE_REMINDERS_SQL} FOR UPDATE SKIP LOCKED) "
                 "UPDATE conversations c SET nudge_at = NULL, reach = NULL, "
                 "nudged = (c.state::json ->> 'session') FROM due "
                 "WHERE c.user_key = due.user_key "
                 "RETURNING c.user_key, due.reach, c.state",
                 int(now.timestamp()),
+                int(quiet_since.timestamp()),
                 limit,
             )
         return [Reminder(r[0], r[1], Conversation.from_json(r[2])) for r in rows]

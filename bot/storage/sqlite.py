@@ -35,14 +35,19 @@ from bot.groups import GroupSettings
 from bot.storage.base import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
+    DUE_REMINDERS_SQL,
     FETCH_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
+    INSERT_CONVERSATION_SQL,
+    INSERT_SENT_SQL,
     LEDGER_RETENTION,
     MOVE_GROUP_SQL,
     SAVE_GROUP_SQL,
     SENT_RETENTION,
+    UPDATE_CONVERSATION_SQL,
     EventRow,
+    Nudge,
     Reminder,
     Storage,
     Stored,
@@ -51,8 +56,15 @@ from bot.storage.base import (
     hour_of,
 )
 from bot.storage.migrations import migrations_for
+from bot.storage.sent import SentRow
 
 T = TypeVar("T")
+
+# The shared SQL's $n placeholders, as SQLite spells them.
+_INSERT_CONVERSATION = INSERT_CONVERSATION_SQL.replace("$", "?")
+_UPDATE_CONVERSATION = UPDATE_CONVERSATION_SQL.replace("$", "?")
+_DUE_REMINDERS = DUE_REMINDERS_SQL.replace("$", "?")
+_INSERT_SENT = INSERT_SENT_SQL.replace("$", "?")
 
 
 def _apply_migrations(conn: sqlite3.Connection) -> None:
@@ -81,7 +93,9 @@ def _save(
     now: int,
     events: list[tuple[Any, ...]],
     update_id: int | None,
+    nudge: tuple[int | None, str, str | None],
 ) -> int:
+    nudge_at, session, reach = nudge
     conn.execute("BEGIN IMMEDIATE")
     try:
         # The ledger claim comes first, in the same transaction (see ``Storage.save``).
@@ -89,17 +103,12 @@ def _save(
             conn.execute("ROLLBACK")
             raise AlreadyProcessed(f"update {update_id} was processed already")
         if expected is None:
-            cursor = conn.execute(
-                "INSERT INTO conversations (user_key, state, version, updated_at) "
-                "VALUES (?, ?, 1, ?) ON CONFLICT (user_key) DO NOTHING",
-                (user_key, state, now),
-            )
+            cursor = conn.execute(_INSERT_CONVERSATION, (user_key, state, now, nudge_at, reach))
             version = 1
         else:
             cursor = conn.execute(
-                "UPDATE conversations SET state = ?, version = version + 1, updated_at = ? "
-                "WHERE user_key = ? AND version = ?",
-                (state, now, user_key, expected),
+                _UPDATE_CONVERSATION,
+                (state, now, nudge_at, session, reach, user_key, expected),
             )
             version = expected + 1
         if cursor.rowcount != 1:
@@ -176,56 +185,27 @@ def _purge(conn: sqlite3.Connection, events_before: int, idle_before: int) -> in
     return gone
 
 
-def _after_send(
-    conn: sqlite3.Connection,
-    user_key: str,
-    message_ids: Sequence[int],
-    now: int,
-    remind_at: int | None,
-    reach: str | None,
-    session: str,
-) -> None:
-    conn.execute("BEGIN IMMEDIATE")  # one commit for both (autocommit would make two)
-    try:
-        conn.executemany(
-            "INSERT INTO sent_messages (user_key, message_id, sent_at) VALUES (?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            [(user_key, mid, now) for mid in message_ids],
-        )
-        if remind_at is None:
-            conn.execute(
-                "UPDATE conversations SET nudge_at = NULL, reach = NULL "
-                "WHERE user_key = ? AND nudge_at IS NOT NULL",
-                (user_key,),
-            )
-        else:
-            conn.execute(
-                "UPDATE conversations SET nudge_at = ?, reach = ? "
-                "WHERE user_key = ? AND nudged IS NOT ?",
-                (remind_at, reach, user_key, session),
-            )
-        conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-
-
-def _claim_reminders(conn: sqlite3.Connection, now: int, limit: int) -> list[tuple[str, str, str]]:
+def _claim_reminders(
+    conn: sqlite3.Connection, now: int, quiet_since: int, limit: int
+) -> list[tuple[str, str, str]]:
     # BEGIN IMMEDIATE takes SQLite's write lock first, so two processes never read the
     # same due rows; `nudged` records the session so the reminder is never armed again.
     conn.execute("BEGIN IMMEDIATE")
     try:
-        rows: list[tuple[str, str, str]] = conn.execute(
-            "SELECT user_key, reach, state FROM conversations "
-            "WHERE nudge_at <= ? AND reach IS NOT NULL ORDER BY nudge_at LIMIT ?",
-            (now, limit),
-        ).fetchall()
-        conn.executemany(
-            "UPDATE conversations SET nudge_at = NULL, reach = NULL, "
-            "nudged = json_extract(state, '$.session') WHERE user_key = ?",
-            [(row[0],) for row in rows],
-        )
+        due = conn.execute(_DUE_REMINDERS, (now, quiet_since, limit)).fetchall()
+        rows: list[tuple[str, str, str]] = [
+            (
+                key,
+                reach,
+                conn.execute(
+                    "UPDATE conversations SET nudge_at = NULL, reach = NULL, "
+                    "nudged = json_extract(state, '$.session') WHERE user_key = ? "
+                    "RETURNING state",
+                    (key,),
+                ).fetchone()[0],
+            )
+            for key, reach in due
+        ]
         conn.execute("COMMIT")
         return rows
     except BaseException:
@@ -257,6 +237,7 @@ class SqliteStorage(Storage):
         failing with "database is locked" (the caller then retries; tests shorten it)."""
         self.path = str(path)
         self.busy_timeout = busy_timeout
+        super().__init__()
         self._conn: aiosqlite.Connection | None = None
         self._in_thread = 0  # operations queued or running in aiosqlite's thread
 
@@ -287,6 +268,7 @@ class SqliteStorage(Storage):
 
     async def close(self) -> None:
         if self._conn is not None:
+            await self.close_pending()
             await self._conn.close()
             self._conn = None
 
@@ -359,6 +341,7 @@ class SqliteStorage(Storage):
         stats: Sequence[Stat] = (),
         now: dt.datetime,
         update_id: int | None = None,
+        nudge: Nudge | None = None,
     ) -> int:
         hour = hour_of(now)
         events = [
@@ -383,16 +366,22 @@ class SqliteStorage(Storage):
             int(now.timestamp()),
             events,
             update_id,
+            (
+                int(nudge.at.timestamp()) if nudge else None,
+                conversation.session,
+                nudge.reach if nudge else None,
+            ),
         )
 
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
         # One statement, so it is its own transaction (autocommit: isolation_level=None).
         return await self._run_short(_claim, update_id, int(now.timestamp()))
 
-    async def forget(self, user_key: str) -> int:
+    async def _forget(self, user_key: str) -> int:
         return await self._run(_forget, user_key)
 
     async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
+        await self.flush_sent()  # its retention counts from the newest id
         return await self._run(_purge, hour_of(events_before), int(idle_before.timestamp()))
 
     async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
@@ -430,27 +419,20 @@ class SqliteStorage(Storage):
         row = await self._run(lambda conn: conn.execute(sql, params).fetchone())
         return int(row[0])
 
-    async def after_send(
-        self,
-        user_key: str,
-        message_ids: Sequence[int],
-        now: dt.datetime,
-        *,
-        remind_at: dt.datetime | None,
-        reach: str | None,
-        session: str,
-    ) -> None:
-        await self._run_short(
-            _after_send,
-            user_key,
-            list(message_ids),
-            int(now.timestamp()),
-            int(remind_at.timestamp()) if remind_at else None,
-            reach,
-            session,
-        )
+    async def _write_sent(self, rows: list[SentRow]) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.executemany(_INSERT_SENT, rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
 
-    async def sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
+        await self._run_short(write)
+
+    async def _sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
         rows = await self.query(
             "SELECT message_id FROM sent_messages WHERE user_key = ? AND sent_at >= ? "
             "ORDER BY message_id",
@@ -458,15 +440,19 @@ class SqliteStorage(Storage):
         )
         return [row[0] for row in rows]
 
-    async def drop_sent(self, user_key: str) -> None:
+    async def _drop_sent(self, user_key: str) -> None:
         def drop(conn: sqlite3.Connection) -> None:
             with conn:
                 conn.execute("DELETE FROM sent_messages WHERE user_key = ?", (user_key,))
 
         await self._run(drop)
 
-    async def claim_reminders(self, now: dt.datetime, limit: int = 50) -> list[Reminder]:
-        rows = await self._run(_claim_reminders, int(now.timestamp()), limit)
+    async def claim_reminders(
+        self, now: dt.datetime, *, quiet_since: dt.datetime, limit: int = 50
+    ) -> list[Reminder]:
+        rows = await self._run(
+            _claim_reminders, int(now.timestamp()), int(quiet_since.timestamp()), limit
+        )
         return [Reminder(key, reach, Conversation.from_json(state)) for key, reach, state in rows]
 
     async def ping(self) -> None:

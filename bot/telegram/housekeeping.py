@@ -60,7 +60,8 @@ class Housekeeping:
         """Send every reminder due at ``now``; return how many went out."""
         engine, storage = self.dialogue.engine, self.dialogue.storage
         sent = 0
-        for reminder in await storage.claim_reminders(now):
+        quiet_since = now - dt.timedelta(minutes=engine.policy.nudge_minutes)
+        for reminder in await storage.claim_reminders(now, quiet_since=quiet_since):
             chat_id = unseal(self.secret, reminder.reach)
             if chat_id is None or not engine.waiting_for_answer(reminder.conversation):
                 continue
@@ -72,14 +73,7 @@ class Housekeeping:
             except TelegramError as exc:  # blocked, deleted account...: one try only
                 log.info("reminder not delivered: %s", type(exc).__name__)
                 continue
-            await storage.after_send(
-                reminder.user_key,
-                [message.message_id],
-                now,
-                remind_at=None,
-                reach=None,
-                session=reminder.conversation.session,
-            )
+            storage.record_sent(reminder.user_key, [message.message_id], now)
             sent += 1
         return sent
 

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
@@ -34,6 +35,7 @@ from bot.telegram.keyboards import markup_json
 from bot.telegram.retry import TELEGRAM_DELAYS, RetryPolicy, name, retrying, storage_reason
 
 log = logging.getLogger(__name__)
+REACH_CACHE = 10_000
 
 
 @dataclass
@@ -43,9 +45,23 @@ class PrivateChat:
     dialogue: Dialogue
     secret: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    _reach: OrderedDict[str, str] = field(default_factory=OrderedDict, repr=False)
 
     def user_key(self, user_id: int) -> str:
         return pseudonym(self.secret, "telegram", user_id)
+
+    def reach(self, user_key: str, chat_id: int) -> str:
+        """The chat id sealed for the reminder, sealed once per person while they are
+        among the last ``REACH_CACHE`` (Fernet's random IV and MAC cost more than the
+        rest of a turn's reminder bookkeeping). Kept in memory only, keyed by pseudonym."""
+        token = self._reach.get(user_key)
+        if token is None:
+            token = self._reach[user_key] = seal(self.secret, chat_id)
+            if len(self._reach) > REACH_CACHE:
+                self._reach.popitem(last=False)
+        else:
+            self._reach.move_to_end(user_key)
+        return token
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A message in a private chat: a command, text, or something we cannot read."""
@@ -105,13 +121,20 @@ class PrivateChat:
         query: CallbackQuery | None = None,
         origin: Origin | None = None,
     ) -> None:
-        """One update: decide and save, answer the press, reply, then record the ids."""
+        """One update: decide and save (reminder included), answer the press, reply,
+        then note the ids of the messages shown (written in the next batch)."""
         user_key = self.user_key(user_id)
         now = dt.datetime.now(dt.UTC)
         for pause in (*self.retry.storage, None):
             try:
                 outcome = await self.dialogue.handle(
-                    user_key, language_code, event, now, update_id=update_id, origin=origin
+                    user_key,
+                    language_code,
+                    event,
+                    now,
+                    update_id=update_id,
+                    origin=origin,
+                    reach=self.reach(user_key, chat_id),
                 )
                 break
             except AlreadyProcessed:  # a redelivery: it was answered the first time
@@ -135,19 +158,14 @@ class PrivateChat:
         except Forbidden:
             log.info("a user blocked the bot; their conversation is closed")
             await self.dialogue.close(user_key, now)
-            await self.dialogue.after_send(user_key, outcome, [], now, reach=None)
             return
         except TelegramError as exc:  # refused, or still failing after every retry
             # The step is saved: the person's next message shows the current question.
             log.warning("reply not delivered (%s); the step is saved", name(exc))
             return
-        ids = [*sent, *([incoming] if incoming is not None else [])]
-        try:
-            await self.dialogue.after_send(
-                user_key, outcome, ids, now, reach=seal(self.secret, chat_id)
-            )
-        except StorageError as exc:  # the replies went out; only the ids and reminder lost
-            log.warning("could not record the messages sent (%s)", storage_reason(exc))
+        if not outcome.forget:  # after /oubli, nothing new is recorded
+            ids = [*sent, *([incoming] if incoming is not None else [])]
+            self.dialogue.storage.record_sent(user_key, ids, now)
 
     async def apologise(
         self,
