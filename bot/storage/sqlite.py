@@ -1,29 +1,39 @@
 """SQLite storage through aiosqlite: the default, enough for one machine.
 
-WAL mode lets readers (exports, health checks) run beside the writer. Each save is one
-transaction done in a single hop to aiosqlite's worker thread, because the hop, not the
-write, is what costs (about 100 µs against 20 µs for the write itself).
+WAL mode lets readers (exports, health checks) run beside the writer.
 
-The turn's own operations (load, save, ledger claim, after-send) skip even that hop when
-they can: if nothing is running in aiosqlite's thread, they run right here on the event
-loop, with SQLite's busy timeout at zero so they can never wait for a lock. If another
-process holds the lock, they fall back to the thread, which waits ``busy_timeout`` as
-before. Busy event loops made single hops take seconds (the thread starved of the GIL);
-a turn now needs none. Long operations (exports, purges) always go to the thread.
+What a turn costs here is mostly what it writes: on commit every page a turn changed goes
+to the write-ahead log, and every so often the log is copied back into the file and synced
+(a checkpoint). So (figures from ``bench/run.py`` and the scripts in its notes):
 
-SQLite copies the write-ahead log back into the database file (a checkpoint, with an
-fsync) on the commit that makes the log pass ``wal_autocheckpoint`` pages, so now on the
-event loop. At SQLite's default (1,000 pages) that was a 5 ms pause every ~40 turns,
-which alone made the 99th percentile; at 4,000 pages it is ~15-20 ms every ~250 turns
-(under 1 %), and the log stays under 16 MB. Checkpointing from a thread of its own was
-tried: under sustained load it could not keep up without holding writers off.
+- One commit per turn: state, statistics, update-ledger claim and reminder together;
+  message ids for /effacer are batched (``bot.storage.sent``). Migration 0005 removed the
+  indexes a turn had to update for the daily purge's sake alone.
+- Group commit: the saves of other chats' turns that reach the database during the same
+  turn of the event loop share one transaction (``save``), each behind a savepoint.
+- 1 KB pages for new databases (SQLite's default is 4 KB): a turn dirties about five
+  pages, so a quarter of the bytes to log and to sync; with the checkpoint every 16,000
+  pages (16 MB of log, as before) a turn's share of the checkpoint halves. An existing
+  database keeps its page size (``VACUUM`` outside WAL mode would convert it).
+
+The turn's own operations skip the hop to aiosqlite's worker thread when they can (the hop
+cost more than the write): if nothing is running in that thread, they run right here on
+the event loop, with SQLite's busy timeout at zero so they can never wait for a lock. If
+another process holds the lock, they fall back to the thread, which waits
+``busy_timeout``. Busy event loops made single hops take seconds (the thread starved of
+the GIL); a turn now needs none. Long operations (exports, purges) always go to the
+thread. The checkpoint runs on the loop, in the commit that passes the threshold (tens of
+ms, once every few thousand turns); checkpointing from a thread of its own was tried
+twice and gained little: the syncs, not the copying, are what cost.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,12 +69,17 @@ from bot.storage.migrations import migrations_for
 from bot.storage.sent import SentRow
 
 T = TypeVar("T")
+PAGE_SIZE = 1024
 
 # The shared SQL's $n placeholders, as SQLite spells them.
 _INSERT_CONVERSATION = INSERT_CONVERSATION_SQL.replace("$", "?")
 _UPDATE_CONVERSATION = UPDATE_CONVERSATION_SQL.replace("$", "?")
 _DUE_REMINDERS = DUE_REMINDERS_SQL.replace("$", "?")
 _INSERT_SENT = INSERT_SENT_SQL.replace("$", "?")
+_INSERT_EVENTS = (
+    "INSERT INTO events (at_hour, kind, flow, step, dimension, choice, locale, origin, "
+    "session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _apply_migrations(conn: sqlite3.Connection) -> None:
@@ -85,45 +100,62 @@ def _apply_migrations(conn: sqlite3.Connection) -> None:
             raise
 
 
-def _save(
-    conn: sqlite3.Connection,
-    user_key: str,
-    state: str,
-    expected: int | None,
-    now: int,
-    events: list[tuple[Any, ...]],
-    update_id: int | None,
-    nudge: tuple[int | None, str, str | None],
-) -> int:
-    nudge_at, session, reach = nudge
+@dataclass(frozen=True)
+class _Write:
+    """One turn's save, as plain values for whichever thread runs it."""
+
+    user_key: str
+    state: str
+    expected: int | None
+    now: int
+    events: list[tuple[Any, ...]]
+    update_id: int | None
+    nudge_at: int | None
+    session: str
+    reach: str | None
+
+
+def _apply(conn: sqlite3.Connection, w: _Write) -> int:
+    """One save's statements inside the caller's transaction; return the new version."""
+    # The ledger claim comes first (see ``Storage.save``).
+    if w.update_id is not None and not _claim(conn, w.update_id, w.now):
+        raise AlreadyProcessed(f"update {w.update_id} was processed already")
+    if w.expected is None:
+        params: tuple[Any, ...] = (w.user_key, w.state, w.now, w.nudge_at, w.reach)
+        cursor = conn.execute(_INSERT_CONVERSATION, params)
+        version = 1
+    else:
+        params = (w.state, w.now, w.nudge_at, w.session, w.reach, w.user_key, w.expected)
+        cursor = conn.execute(_UPDATE_CONVERSATION, params)
+        version = w.expected + 1
+    if cursor.rowcount != 1:
+        raise ConflictError("conversation changed since it was read")
+    if w.events:
+        conn.executemany(_INSERT_EVENTS, w.events)
+    return version
+
+
+def _save_batch(conn: sqlite3.Connection, writes: list[_Write]) -> list[int | Exception]:
+    """Several turns' saves, one transaction: each behind its own savepoint, so a
+    conflict or a redelivered update undoes that turn only, and one commit (one write
+    of each page they share) makes them all durable. A version, or the turn's error."""
+    alone = len(writes) == 1
+    results: list[int | Exception] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
-        # The ledger claim comes first, in the same transaction (see ``Storage.save``).
-        if update_id is not None and not _claim(conn, update_id, now):
-            conn.execute("ROLLBACK")
-            raise AlreadyProcessed(f"update {update_id} was processed already")
-        if expected is None:
-            cursor = conn.execute(_INSERT_CONVERSATION, (user_key, state, now, nudge_at, reach))
-            version = 1
-        else:
-            cursor = conn.execute(
-                _UPDATE_CONVERSATION,
-                (state, now, nudge_at, session, reach, user_key, expected),
-            )
-            version = expected + 1
-        if cursor.rowcount != 1:
-            conn.execute("ROLLBACK")
-            raise ConflictError("conversation changed since it was read")
-        if events:
-            conn.executemany(
-                "INSERT INTO events (at_hour, kind, flow, step, dimension, choice, locale, "
-                "origin, session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                events,
-            )
-        conn.execute("COMMIT")
-        return version
-    except (ConflictError, AlreadyProcessed):
-        raise
+        for write in writes:
+            if not alone:
+                conn.execute("SAVEPOINT turn")
+            try:
+                results.append(_apply(conn, write))
+            except (ConflictError, AlreadyProcessed) as exc:
+                conn.execute("ROLLBACK" if alone else "ROLLBACK TO turn")
+                results.append(exc)
+            if not alone:
+                conn.execute("RELEASE turn")
+        if conn.in_transaction:
+            conn.execute("COMMIT")
+        return results
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -240,6 +272,8 @@ class SqliteStorage(Storage):
         super().__init__()
         self._conn: aiosqlite.Connection | None = None
         self._in_thread = 0  # operations queued or running in aiosqlite's thread
+        # Saves waiting to join the batch being gathered (``save``); None: no batch.
+        self._joining: list[tuple[_Write, asyncio.Future[int]]] | None = None
 
     async def open(self) -> None:
         if self._conn is not None:
@@ -260,10 +294,11 @@ class SqliteStorage(Storage):
 
     @staticmethod
     def _configure(conn: sqlite3.Connection) -> None:
+        conn.execute(f"PRAGMA page_size={PAGE_SIZE}")  # new databases only (module notes)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=NORMAL")  # durable across crashes of the process
         conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute("PRAGMA wal_autocheckpoint=4000")  # pages (see the module's notes)
+        conn.execute(f"PRAGMA wal_autocheckpoint={16 * 1024 * 1024 // PAGE_SIZE}")  # 16 MB
         _apply_migrations(conn)
 
     async def close(self) -> None:
@@ -358,20 +393,49 @@ class SqliteStorage(Storage):
             )
             for s in stats
         ]
-        return await self._run_short(
-            _save,
+        write = _Write(
             user_key,
             conversation.to_json(),
             expected_version,
             int(now.timestamp()),
             events,
             update_id,
-            (
-                int(nudge.at.timestamp()) if nudge else None,
-                conversation.session,
-                nudge.reach if nudge else None,
-            ),
+            int(nudge.at.timestamp()) if nudge else None,
+            conversation.session,
+            nudge.reach if nudge else None,
         )
+        if self._joining is not None:  # another turn is gathering a batch: ride along
+            joined: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._joining.append((write, joined))
+            return await joined
+        return await self._lead(write)
+
+    async def _lead(self, write: _Write) -> int:
+        """Group commit: wait one turn of the event loop, so every other chat's turn that
+        reaches its save meanwhile joins this one, then commit them all at once. Each
+        reply still waits for its own state to be committed; alone, a turn pays only
+        the one loop turn (microseconds)."""
+        self._joining = []
+        try:
+            await asyncio.sleep(0)
+        finally:
+            joined, self._joining = self._joining, None
+        writes = [write, *(w for w, _ in joined)]
+        try:
+            results = await self._run_short(_save_batch, writes)
+        except BaseException as exc:
+            for _, future in joined:
+                if not future.done():
+                    future.set_exception(StorageError(f"batch not committed: {exc}"))
+            raise
+        for (_, future), result in zip(joined, results[1:], strict=True):
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+        if isinstance(results[0], Exception):
+            raise results[0]
+        return results[0]
 
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
         # One statement, so it is its own transaction (autocommit: isolation_level=None).
