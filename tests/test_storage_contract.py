@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
 import pytest
@@ -99,6 +99,32 @@ async def test_two_writers_of_one_version_one_wins(storage: Storage, noon: dt.da
     assert sorted(type(r).__name__ for r in results) == ["ConflictError", "int"]
     stored = await storage.load("u1")
     assert stored is not None and stored.version == 2
+
+
+async def test_turns_saved_at_once_fail_alone(storage: Storage, noon: dt.datetime) -> None:
+    """Many chats' turns reach the database together (SQLite commits them as one batch):
+    a stale version and a redelivered update fail on their own; every other turn, its
+    statistics and its ledger claim are kept, and the failed ones leave nothing."""
+    await storage.save("u0", conv(), expected_version=None, now=noon, update_id=1)
+
+    def turn(user: str, expected: int | None, update_id: int) -> Awaitable[int]:
+        c = conv("what", session=user)
+        stats = [Stat("step_answered")]
+        return storage.save(
+            user, c, expected_version=expected, stats=stats, now=noon, update_id=update_id
+        )
+
+    saves = [turn(f"u{i}", None, 100 + i) for i in range(1, 20)]
+    saves.append(turn("u0", 5, 200))  # stale version: a conflict
+    saves.append(turn("u21", None, 1))  # update 1 again: a redelivery
+    results = await asyncio.gather(*saves, return_exceptions=True)
+    assert results[:19] == [1] * 19
+    assert isinstance(results[19], ConflictError)
+    assert isinstance(results[20], AlreadyProcessed)
+    assert sorted(s for _, s in await events(storage)) == sorted(f"u{i}" for i in range(1, 20))
+    assert await storage.load("u21") is None
+    assert await storage.claim_update(200, noon)  # the conflicting turn's claim was undone
+    assert not await storage.claim_update(119, noon)
 
 
 async def test_statistics_are_saved_with_the_state(storage: Storage, noon: dt.datetime) -> None:
