@@ -27,7 +27,7 @@ async def relais(api: FakeBotApi, dialogue: Dialogue, **options: Any) -> AsyncIt
     await app.post_init(app)
     processor = app.update_processor
     try:
-        async with running(app, allowed_updates=allowed_updates()):
+        async with running(app, api, allowed_updates=allowed_updates()):
             # Settle only once no update is queued or being handled, not merely quiet.
             api.busy = lambda: (
                 app.update_queue.qsize() > 0 or (getattr(processor, "chats_in_flight", 0) > 0)

@@ -110,7 +110,7 @@ async def test_application_echo_and_button_over_real_polling(api: FakeBotApi) ->
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, echo))
     app.add_handler(CallbackQueryHandler(on_button))
 
-    async with running(app):
+    async with running(app, api):
         user = api.user(USER, language_code="en")
 
         replies = await user.send("/start promo")
@@ -147,7 +147,7 @@ async def test_stale_button_arrives_as_inaccessible_message(api: FakeBotApi) -> 
 
     app = application_builder(api).build()
     app.add_handler(CallbackQueryHandler(on_button))
-    async with running(app):
+    async with running(app, api):
         user = api.user(USER)
         await user.send("hello")  # makes the chat known; no handler answers
         await user.press_data(424242, "forged:data")
@@ -244,7 +244,7 @@ async def test_polling_survives_an_outage(api: FakeBotApi) -> None:
 
     app = application_builder(api).build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
-    async with running(app):
+    async with running(app, api):
         user = api.user(USER)
         assert [m.text for m in await user.send("before")] == ["one", "two"]
         await api.refuse_connections(0.2)

@@ -9,7 +9,7 @@ injection and a :class:`SimulatedUser` to write tests as conversations::
     async with FakeBotApi() as api:
         app = application_builder(api).build()
         ...  # add the bot's handlers
-        async with running(app):
+        async with running(app, api):
             user = api.user(1001, language_code="fr")
             replies = await user.send("/start")
             await user.press("J'ai besoin d'aide")

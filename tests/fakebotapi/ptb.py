@@ -33,6 +33,7 @@ def application_builder(api: FakeBotApi) -> ApplicationBuilder[Any, Any, Any, An
 @asynccontextmanager
 async def running(
     application: Application[Any, Any, Any, Any, Any, Any],
+    api: FakeBotApi | None = None,
     *,
     poll_timeout: int = 1,
     poll_interval: float = 0.0,
@@ -42,7 +43,9 @@ async def running(
     """Initialize, start and poll; on exit stop the updater, the app, and shut down.
 
     ``poll_timeout`` is the long-poll ``timeout`` sent to ``getUpdates``; keep it short (1 s)
-    so a test never waits long for PTB's own shutdown.
+    so a test never waits long for PTB's own shutdown. With ``api``, returns only once the
+    first ``getUpdates`` arrived: before that, ``settle`` cannot tell that a pushed update
+    is still to be fetched (on a loaded machine a test's first message then saw no reply).
     """
     await application.initialize()
     try:
@@ -54,6 +57,8 @@ async def running(
             allowed_updates=allowed_updates,
             drop_pending_updates=drop_pending_updates,
         )
+        if api is not None:
+            await api.wait_polling()
         yield application
     finally:
         if application.updater is not None and application.updater.running:

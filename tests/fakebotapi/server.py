@@ -763,6 +763,15 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
+    async def wait_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot under test sent its first ``getUpdates``."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self._poll_seen:
+            if loop.time() >= deadline:
+                raise TimeoutError(f"the bot did not poll within {timeout}s")
+            await asyncio.sleep(0.005)
+
     async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:  # noqa: ASYNC109
         """Wait until the bot is idle: every pushed update was fetched (when the bot polls),
         no request is being answered, and nothing but ``getUpdates`` arrived for ``quiet``
