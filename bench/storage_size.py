@@ -55,8 +55,8 @@ async def fill(path: Path, people: int) -> int:
             kind = Press(f"victim:2:what:{KINDS[n % len(KINDS)]}")
             for event in (*TURNS, kind):
                 update_id += 1
-                outcome = await dialogue.handle(key, "fr", event, NOW, update_id=update_id)
-                await dialogue.after_send(key, outcome, [update_id], NOW, reach=None)
+                await dialogue.handle(key, "fr", event, NOW, update_id=update_id)
+                storage.record_sent(key, [update_id], NOW)
     return update_id
 
 
