@@ -116,7 +116,11 @@ class _Write:
 
 
 def _apply(conn: sqlite3.Connection, w: _Write) -> int:
-    """One save's statements inside the caller's transaction; return the new version."""
+    """One save's statements inside the caller's transaction; return the new version.
+
+    A turn that fails leaves nothing behind without a savepoint: a refused claim or a
+    version mismatch writes no row, the claim of a turn whose version then mismatches is
+    deleted again, and the statistics come last."""
     # The ledger claim comes first (see ``Storage.save``).
     if w.update_id is not None and not _claim(conn, w.update_id, w.now):
         raise AlreadyProcessed(f"update {w.update_id} was processed already")
@@ -129,6 +133,8 @@ def _apply(conn: sqlite3.Connection, w: _Write) -> int:
         cursor = conn.execute(_UPDATE_CONVERSATION, params)
         version = w.expected + 1
     if cursor.rowcount != 1:
+        if w.update_id is not None:  # so the turn, decided again, can claim it
+            conn.execute("DELETE FROM processed_updates WHERE update_id = ?", (w.update_id,))
         raise ConflictError("conversation changed since it was read")
     if w.events:
         conn.executemany(_INSERT_EVENTS, w.events)
@@ -136,25 +142,18 @@ def _apply(conn: sqlite3.Connection, w: _Write) -> int:
 
 
 def _save_batch(conn: sqlite3.Connection, writes: list[_Write]) -> list[int | Exception]:
-    """Several turns' saves, one transaction: each behind its own savepoint, so a
-    conflict or a redelivered update undoes that turn only, and one commit (one write
-    of each page they share) makes them all durable. A version, or the turn's error."""
-    alone = len(writes) == 1
+    """Several turns' saves, one transaction: a conflict or a redelivered update fails
+    that turn alone (``_apply`` leaves nothing of it), and one commit (one write of each
+    page they share) makes the others durable. A version, or the turn's error, each."""
     results: list[int | Exception] = []
     conn.execute("BEGIN IMMEDIATE")
     try:
         for write in writes:
-            if not alone:
-                conn.execute("SAVEPOINT turn")
             try:
                 results.append(_apply(conn, write))
             except (ConflictError, AlreadyProcessed) as exc:
-                conn.execute("ROLLBACK" if alone else "ROLLBACK TO turn")
                 results.append(exc)
-            if not alone:
-                conn.execute("RELEASE turn")
-        if conn.in_transaction:
-            conn.execute("COMMIT")
+        conn.execute("COMMIT")
         return results
     except BaseException:
         if conn.in_transaction:
