@@ -7,10 +7,11 @@ a child a half-working conversation, and ``ConfigError`` lists every problem at 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
+from bot.conversation import Keyboard
 from bot.errors import ConfigError, Problem
 from bot.flows import Flow, LoadedFlow, load_flows
 from bot.locales import Locales, load_locales
@@ -32,6 +33,11 @@ class Catalog:
     locales: Locales
     resources: Resources
     entry_flow: str
+    # The engine's rendered question keyboards, by (flow, version, step, locale, can go
+    # back): the same few dozen for everyone, so each is built once (``Engine.show_step``).
+    keyboards: dict[tuple[str, int, str, str, bool], Keyboard] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def flow(self, flow_id: str) -> Flow | None:
         loaded = self.flows.get(flow_id)

@@ -7,7 +7,7 @@ and Telegram adapters translate to and from them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -29,7 +29,11 @@ class Conversation:
         return self.flow is not None and self.step is not None
 
     def with_(self, **changes: Any) -> Conversation:
-        return replace(self, **changes)
+        """A copy with ``changes``. Not ``dataclasses.replace``, which re-runs ``__init__``
+        through keyword matching: a turn makes two copies, and this is four times faster."""
+        copy = object.__new__(Conversation)
+        copy.__dict__.update(self.__dict__, **changes)
+        return copy
 
     def to_json(self) -> str:
         # Not ``asdict``: its deep copy was a fifth of the time of saving a turn.

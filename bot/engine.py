@@ -202,13 +202,22 @@ class _Turn:
         assert self.conv.step is not None
         name = self.conv.step
         text = step_text(self.catalog, step, self.conv.locale, self.conv.answers, self.now)
-        rows: list[tuple[Button, ...]] = []
+        key = (flow.id, flow.version, name, self.conv.locale, bool(self.conv.history))
+        keyboard = self.catalog.keyboards.get(key)
+        if keyboard is None:
+            keyboard = self.catalog.keyboards[key] = self.question_keyboard(flow, step, name)
+        rows = list(keyboard)
+        if step.end:
+            rows += self.end_buttons(flow, step)
+        self.say(text, tuple(rows), edit=edit)
+
+    def question_keyboard(self, flow: Flow, step: Step, name: str) -> Keyboard:
+        """The step's choices, two a row when short, then back and skip."""
         buttons = [
             Button(self.t(c.label), data=callback_data(flow, name, c.id)) for c in step.choices
         ]
-        short = all(len(b.label) <= 16 for b in buttons)
-        width = 2 if short else 1
-        rows += [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
+        width = 2 if all(len(b.label) <= 16 for b in buttons) else 1
+        rows = [tuple(buttons[i : i + width]) for i in range(0, len(buttons), width)]
         extra = []
         if self.conv.history:
             extra.append(Button(self.t("button.back"), data=callback_data(flow, name, BACK)))
@@ -216,9 +225,7 @@ class _Turn:
             extra.append(Button(self.t("button.skip"), data=callback_data(flow, name, SKIP)))
         if extra:
             rows.append(tuple(extra))
-        if step.end:
-            rows += self.end_buttons(flow, step)
-        self.say(text, tuple(rows), edit=edit)
+        return tuple(rows)
 
     def end_buttons(self, flow: Flow, step: Step) -> list[tuple[Button, ...]]:
         """What every end offers: copy the number (Telegram refuses ``tel:`` links), the
