@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -68,6 +69,7 @@ def _run(settings: Settings, webhook: bool = False) -> int:
         group_stats_k=settings.export_k,
         messages_per_second=settings.messages_per_second,
     )
+    gc.freeze()  # see bot.telegram.webhook.run_webhook
     application.run_polling(allowed_updates=allowed_updates())
     return 0
 

@@ -25,6 +25,7 @@ other replicas are still serving it.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hmac
 import logging
 import re
@@ -299,6 +300,10 @@ def run_webhook(settings: Settings, catalog: Catalog) -> int:
             log.error("cannot start the webhook: %s", exc)
             return 1
     server = WebhookServer(application, storage, metrics, config, dashboard=dashboard)
+    # What is built by now (catalog, application) lives as long as the process: frozen,
+    # Python's full garbage collections no longer scan it (under load they paused the
+    # loop for tens of ms each, in `bench/run.py`).
+    gc.freeze()
     try:
         asyncio.run(serve(server))
     except (StorageError, TelegramError) as exc:  # at start-up: say why, without a traceback
