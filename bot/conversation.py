@@ -23,6 +23,9 @@ class Conversation:
     answers: dict[str, str] = field(default_factory=dict)
     origin: str | None = None  # pseudonymous key of the group whose card opened this chat
     session: str = ""  # random; ties statistics of one conversation together, not to a person
+    # The hour (unix seconds) the session began: its statistics are all from then on, so
+    # /oubli finds them through the time index (no index on sessions to update per turn).
+    since: int = 0
 
     @property
     def active(self) -> bool:

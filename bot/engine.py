@@ -78,9 +78,12 @@ class Engine:
         self.catalog = catalog
         self.policy = policy or Policy()
 
-    def new_conversation(self, language_code: str | None, session: str = "") -> Conversation:
+    def new_conversation(
+        self, language_code: str | None, session: str = "", since: int = 0
+    ) -> Conversation:
         """State for someone the bot has not met (or who asked to be forgotten)."""
-        return Conversation(locale=self.catalog.locales.resolve(language_code), session=session)
+        locale = self.catalog.locales.resolve(language_code)
+        return Conversation(locale=locale, session=session, since=since)
 
     def advance(self, conv: Conversation, event: Event, now: dt.datetime) -> Outcome:
         return advance(self.catalog, conv, event, now, self.policy)
@@ -337,7 +340,8 @@ class _Turn:
             # Everything goes: state, language, statistics of this conversation.
             self.forget = True
             # The session stays so storage can find and erase this conversation's events.
-            self.conv = Conversation(locale=self.conv.locale, session=self.conv.session)
+            conv = self.conv
+            self.conv = Conversation(locale=conv.locale, session=conv.session, since=conv.since)
             self.say(self.t("command.forgotten") + "\n\n" + self.help(), edit=True)
             return
         if data == FORGET_NO:

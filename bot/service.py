@@ -29,7 +29,7 @@ from bot.engine import Engine
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.groups import Origin
 from bot.privacy import new_session_id
-from bot.storage.base import Nudge, Storage, Stored
+from bot.storage.base import Nudge, Storage, Stored, hour_of
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -89,7 +89,9 @@ class Dialogue:
             if stored is None or self.expired(stored, now):
                 # Idle too long: start afresh, as promised in /confidentialite (the row is
                 # overwritten below, and `relais purge` deletes the ones never touched again).
-                conversation = self.engine.new_conversation(language_code, new_session_id())
+                conversation = self.engine.new_conversation(
+                    language_code, new_session_id(), hour_of(now)
+                )
             else:
                 conversation = stored.conversation
             if origin is not None:

@@ -161,6 +161,20 @@ async def test_forget_removes_state_and_that_conversations_events(
     assert await storage.forget("u1") == 0
 
 
+async def test_forget_finds_events_from_the_hour_the_conversation_began(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    """Events are looked up by time from ``since``: every hour of a long conversation."""
+    began = noon - 3 * DAY
+    c = conv(session="long").with_(since=int(began.timestamp()))
+    await storage.save("u1", c, expected_version=None, stats=[Stat("a")], now=began)
+    await storage.save("u1", c, expected_version=1, stats=[Stat("b")], now=began + DAY)
+    await storage.save("u1", c, expected_version=2, stats=[Stat("c")], now=noon)
+    await storage.save("u2", conv(session="x"), expected_version=None, stats=[Stat("d")], now=began)
+    assert await storage.forget("u1") == 4
+    assert await events(storage) == [("d", "x")]
+
+
 async def test_purge_drops_old_events_and_idle_conversations(
     storage: Storage, noon: dt.datetime
 ) -> None:

@@ -128,6 +128,9 @@ DUE_REMINDERS_SQL = (
     "WHERE nudge_at <= $1 AND updated_at <= $2 AND reach IS NOT NULL "
     "ORDER BY nudge_at LIMIT $3"
 )
+# One conversation's statistics ($2: its session), read through the time index from the
+# hour it began ($1; 0 for conversations saved before it was recorded).
+FORGET_EVENTS_SQL = "DELETE FROM events WHERE at_hour >= $1 AND session = $2"
 INSERT_SENT_SQL = (
     "INSERT INTO sent_messages (user_key, message_id, sent_at) VALUES ($1, $2, $3) "
     "ON CONFLICT DO NOTHING"

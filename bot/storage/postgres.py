@@ -32,6 +32,7 @@ from bot.storage.base import (
     DELETE_GROUP_SQL,
     DUE_REMINDERS_SQL,
     FETCH_EVENTS_SQL,
+    FORGET_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
     INSERT_CONVERSATION_SQL,
@@ -242,9 +243,11 @@ class PostgresStorage(Storage):
             gone = 1 + _count(
                 await conn.execute("DELETE FROM sent_messages WHERE user_key = $1", user_key)
             )
-            session = Conversation.from_json(state).session
-            if session:
-                status = await conn.execute("DELETE FROM events WHERE session = $1", session)
+            conversation = Conversation.from_json(state)
+            if conversation.session:
+                status = await conn.execute(
+                    FORGET_EVENTS_SQL, conversation.since, conversation.session
+                )
                 gone += _count(status)
             return gone
 

@@ -49,6 +49,7 @@ from bot.storage.base import (
     DELETE_GROUP_SQL,
     DUE_REMINDERS_SQL,
     FETCH_EVENTS_SQL,
+    FORGET_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
     INSERT_CONVERSATION_SQL,
@@ -189,9 +190,12 @@ def _forget(conn: sqlite3.Connection, user_key: str) -> int:
         gone = conn.execute("DELETE FROM conversations WHERE user_key = ?", (user_key,)).rowcount
         gone += conn.execute("DELETE FROM sent_messages WHERE user_key = ?", (user_key,)).rowcount
         if row is not None:
-            session = Conversation.from_json(row[0]).session
-            if session:
-                gone += conn.execute("DELETE FROM events WHERE session = ?", (session,)).rowcount
+            conversation = Conversation.from_json(row[0])
+            if conversation.session:
+                gone += conn.execute(
+                    FORGET_EVENTS_SQL.replace("$", "?"),
+                    (conversation.since, conversation.session),
+                ).rowcount
         conn.execute("COMMIT")
         return gone
     except BaseException:
