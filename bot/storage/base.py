@@ -7,7 +7,6 @@ contract tests (``tests/test_storage_contract.py``) cover all of it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import logging
 from abc import ABC, abstractmethod
@@ -346,8 +345,7 @@ class Storage(ABC):
             self._flush_timer = None
         if self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
-        with contextlib.suppress(StorageError):
-            await self._flush_quietly()
+        await self._flush_quietly()
 
     @abstractmethod
     async def _write_sent(self, rows: list[SentRow]) -> None:
