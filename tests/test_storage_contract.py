@@ -390,6 +390,23 @@ async def test_ids_pending_for_someone_forgotten_are_never_written(
     assert rows == [("u2", 3)]
 
 
+async def test_ids_whose_write_failed_are_written_next_time(
+    storage: Storage, noon: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage.record_sent("u1", [1, 2], noon)
+    write = storage._write_sent
+
+    async def down(rows: object) -> None:
+        raise StorageError("database unavailable")
+
+    monkeypatch.setattr(storage, "_write_sent", down)
+    with pytest.raises(StorageError):
+        await storage.flush_sent()
+    storage.record_sent("u1", [3], noon)
+    monkeypatch.setattr(storage, "_write_sent", write)
+    assert await storage.sent_messages("u1", noon) == [1, 2, 3]
+
+
 async def test_pending_ids_are_written_when_the_storage_closes(
     storage_url: str, noon: dt.datetime
 ) -> None:
