@@ -14,9 +14,8 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections import OrderedDict
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from telegram import Bot, CallbackQuery, Message, Update
@@ -35,7 +34,14 @@ from bot.telegram.keyboards import markup_json
 from bot.telegram.retry import TELEGRAM_DELAYS, RetryPolicy, name, retrying, storage_reason
 
 log = logging.getLogger(__name__)
-REACH_CACHE = 10_000
+
+
+@lru_cache(maxsize=10_000)
+def sealed(secret: str, chat_id: int) -> str:
+    """The chat id sealed for the reminder, once per person among the last 10,000 (Fernet's
+    random IV and MAC cost more than the rest of a turn's reminder bookkeeping). In memory
+    only, like every update PTB holds."""
+    return seal(secret, chat_id)
 
 
 @dataclass
@@ -45,23 +51,9 @@ class PrivateChat:
     dialogue: Dialogue
     secret: str
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    _reach: OrderedDict[str, str] = field(default_factory=OrderedDict, repr=False)
 
     def user_key(self, user_id: int) -> str:
         return pseudonym(self.secret, "telegram", user_id)
-
-    def reach(self, user_key: str, chat_id: int) -> str:
-        """The chat id sealed for the reminder, sealed once per person while they are
-        among the last ``REACH_CACHE`` (Fernet's random IV and MAC cost more than the
-        rest of a turn's reminder bookkeeping). Kept in memory only, keyed by pseudonym."""
-        token = self._reach.get(user_key)
-        if token is None:
-            token = self._reach[user_key] = seal(self.secret, chat_id)
-            if len(self._reach) > REACH_CACHE:
-                self._reach.popitem(last=False)
-        else:
-            self._reach.move_to_end(user_key)
-        return token
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A message in a private chat: a command, text, or something we cannot read."""
@@ -134,7 +126,7 @@ class PrivateChat:
                     now,
                     update_id=update_id,
                     origin=origin,
-                    reach=self.reach(user_key, chat_id),
+                    reach=sealed(self.secret, chat_id),
                 )
                 break
             except AlreadyProcessed:  # a redelivery: it was answered the first time
