@@ -130,6 +130,24 @@ DUE_REMINDERS_SQL = (
 # One conversation's statistics ($2: its session), read through the time index from the
 # hour it began ($1; 0 for conversations saved before it was recorded).
 FORGET_EVENTS_SQL = "DELETE FROM events WHERE at_hour >= $1 AND session = $2"
+SENT_SINCE_SQL = (
+    "SELECT message_id FROM sent_messages WHERE user_key = $1 AND sent_at >= $2 ORDER BY message_id"
+)
+DROP_SENT_SQL = "DELETE FROM sent_messages WHERE user_key = $1"
+INSERT_EVENTS_SQL = (
+    "INSERT INTO events (at_hour, kind, flow, step, dimension, choice, locale, origin, "
+    "session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+)
+# The purge, one statement per kind of row, each with its one parameter ($1) as
+# ``purge_params`` gives them: old statistics, idle conversations, then message ids and
+# the update ledger past their retention, counted back from their newest row (no clock).
+PURGE_SQL = (
+    "DELETE FROM events WHERE at_hour < $1",
+    "DELETE FROM conversations WHERE updated_at < $1",
+    "DELETE FROM sent_messages WHERE sent_at < (SELECT max(sent_at) FROM sent_messages) - $1",
+    "DELETE FROM processed_updates WHERE processed_at < "
+    "(SELECT max(processed_at) FROM processed_updates) - $1",
+)
 INSERT_SENT_SQL = (
     "INSERT INTO sent_messages (user_key, message_id, sent_at) VALUES ($1, $2, $3) "
     "ON CONFLICT DO NOTHING"
@@ -175,6 +193,28 @@ def hour_of(moment: dt.datetime) -> int:
     """Unix time rounded down to the hour: statistics never need (nor get) more."""
     seconds = int(moment.timestamp())
     return seconds - seconds % HOUR
+
+
+def event_rows(
+    conversation: Conversation, stats: Sequence[Stat], now: dt.datetime
+) -> list[tuple[Any, ...]]:
+    """A turn's statistics as ``INSERT_EVENTS_SQL`` rows: the hour, never the minute."""
+    hour = hour_of(now)
+    c = conversation
+    return [
+        (hour, s.kind, s.flow, s.step, s.dimension, s.choice, c.locale, c.origin, c.session)
+        for s in stats
+    ]
+
+
+def purge_params(events_before: dt.datetime, idle_before: dt.datetime) -> tuple[int, ...]:
+    """The parameters of ``PURGE_SQL``, statement by statement."""
+    return (
+        hour_of(events_before),
+        int(idle_before.timestamp()),
+        SENT_RETENTION,
+        LEDGER_RETENTION,
+    )
 
 
 class Storage(ABC):

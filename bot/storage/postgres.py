@@ -30,26 +30,30 @@ from bot.groups import GroupSettings
 from bot.storage.base import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
+    DROP_SENT_SQL,
     DUE_REMINDERS_SQL,
     FETCH_EVENTS_SQL,
     FORGET_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
     INSERT_CONVERSATION_SQL,
+    INSERT_EVENTS_SQL,
     INSERT_SENT_SQL,
-    LEDGER_RETENTION,
     MOVE_GROUP_SQL,
+    PURGE_SQL,
     SAVE_GROUP_SQL,
-    SENT_RETENTION,
+    SENT_SINCE_SQL,
     UPDATE_CONVERSATION_SQL,
     EventRow,
     Nudge,
     Reminder,
     Storage,
     Stored,
+    event_rows,
     group_of,
     group_params,
     hour_of,
+    purge_params,
 )
 from bot.storage.migrations import migrations_for
 from bot.storage.sent import SentRow
@@ -62,10 +66,6 @@ CLOSE_TIMEOUT = 10.0
 # for each other. hashtext() maps the name to the integer key advisory locks take.
 _LOCK_KEY = "hashtext('relais.migrations:' || coalesce(current_schema(), ''))"
 
-_INSERT_EVENTS = (
-    "INSERT INTO events (at_hour, kind, flow, step, dimension, choice, locale, origin, "
-    "session) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
-)
 _CLAIM = (
     "INSERT INTO processed_updates (update_id, processed_at) VALUES ($1, $2) "
     "ON CONFLICT (update_id) DO NOTHING RETURNING 1"
@@ -183,21 +183,7 @@ class PostgresStorage(Storage):
         seconds = int(now.timestamp())
         nudge_at = int(nudge.at.timestamp()) if nudge else None
         reach = nudge.reach if nudge else None
-        hour = hour_of(now)
-        events = [
-            (
-                hour,
-                s.kind,
-                s.flow,
-                s.step,
-                s.dimension,
-                s.choice,
-                conversation.locale,
-                conversation.origin,
-                conversation.session,
-            )
-            for s in stats
-        ]
+        events = event_rows(conversation, stats, now)
         state = conversation.to_json()
         async with self._connection() as conn, conn.transaction():
             # Claim first (see ``Storage.save``): a replica handling the same update
@@ -226,7 +212,7 @@ class PostgresStorage(Storage):
             if _count(status) != 1:
                 raise ConflictError("conversation changed since it was read")
             if events:
-                await conn.executemany(_INSERT_EVENTS, events)
+                await conn.executemany(INSERT_EVENTS_SQL, events)
         return version
 
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
@@ -240,9 +226,7 @@ class PostgresStorage(Storage):
             )
             if state is None:
                 return 0
-            gone = 1 + _count(
-                await conn.execute("DELETE FROM sent_messages WHERE user_key = $1", user_key)
-            )
+            gone = 1 + _count(await conn.execute(DROP_SENT_SQL, user_key))
             conversation = Conversation.from_json(state)
             if conversation.session:
                 status = await conn.execute(
@@ -253,31 +237,14 @@ class PostgresStorage(Storage):
 
     async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
         await self.flush_sent()  # its retention counts from the newest id
+        params = purge_params(events_before, idle_before)
         async with self._connection() as conn, conn.transaction():
-            gone = _count(
-                await conn.execute("DELETE FROM events WHERE at_hour < $1", hour_of(events_before))
+            return sum(
+                [
+                    _count(await conn.execute(sql, p))
+                    for sql, p in zip(PURGE_SQL, params, strict=True)
+                ]
             )
-            gone += _count(
-                await conn.execute(
-                    "DELETE FROM conversations WHERE updated_at < $1",
-                    int(idle_before.timestamp()),
-                )
-            )
-            gone += _count(
-                await conn.execute(
-                    "DELETE FROM sent_messages WHERE sent_at < "
-                    "(SELECT max(sent_at) FROM sent_messages) - $1",
-                    SENT_RETENTION,
-                )
-            )
-            gone += _count(
-                await conn.execute(
-                    "DELETE FROM processed_updates WHERE processed_at < "
-                    "(SELECT max(processed_at) FROM processed_updates) - $1",
-                    LEDGER_RETENTION,
-                )
-            )
-            return gone
 
     async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
         sql = FETCH_EVENTS_SQL.format(start="$1", end="$2")
@@ -326,17 +293,12 @@ class PostgresStorage(Storage):
 
     async def _sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
         async with self._connection() as conn:
-            rows = await conn.fetch(
-                "SELECT message_id FROM sent_messages WHERE user_key = $1 AND sent_at >= $2 "
-                "ORDER BY message_id",
-                user_key,
-                int(since.timestamp()),
-            )
+            rows = await conn.fetch(SENT_SINCE_SQL, user_key, int(since.timestamp()))
         return [row[0] for row in rows]
 
     async def _drop_sent(self, user_key: str) -> None:
         async with self._connection() as conn:
-            await conn.execute("DELETE FROM sent_messages WHERE user_key = $1", user_key)
+            await conn.execute(DROP_SENT_SQL, user_key)
 
     async def claim_reminders(
         self, now: dt.datetime, *, quiet_since: dt.datetime, limit: int = 50

@@ -10,7 +10,8 @@ to the write-ahead log, and every so often the log is copied back into the file 
   message ids for /effacer are batched (``bot.storage.sent``). Migration 0005 removed the
   indexes a turn had to update for the daily purge's sake alone.
 - Group commit: the saves of other chats' turns that reach the database during the same
-  turn of the event loop share one transaction (``save``), each behind a savepoint.
+  turn of the event loop share one transaction (``save``); a turn that fails (a version
+  conflict, a redelivered update) leaves nothing and fails alone.
 - 1 KB pages for new databases (SQLite's default is 4 KB): a turn dirties about five
   pages, so a quarter of the bytes to log and to sync; with the checkpoint every 16,000
   pages (16 MB of log, as before) a turn's share of the checkpoint halves. An existing
@@ -47,26 +48,30 @@ from bot.groups import GroupSettings
 from bot.storage.base import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
+    DROP_SENT_SQL,
     DUE_REMINDERS_SQL,
     FETCH_EVENTS_SQL,
     FORGET_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
     INSERT_CONVERSATION_SQL,
+    INSERT_EVENTS_SQL,
     INSERT_SENT_SQL,
-    LEDGER_RETENTION,
     MOVE_GROUP_SQL,
+    PURGE_SQL,
     SAVE_GROUP_SQL,
-    SENT_RETENTION,
+    SENT_SINCE_SQL,
     UPDATE_CONVERSATION_SQL,
     EventRow,
     Nudge,
     Reminder,
     Storage,
     Stored,
+    event_rows,
     group_of,
     group_params,
     hour_of,
+    purge_params,
 )
 from bot.storage.migrations import migrations_for
 from bot.storage.sent import SentRow
@@ -79,10 +84,11 @@ _INSERT_CONVERSATION = INSERT_CONVERSATION_SQL.replace("$", "?")
 _UPDATE_CONVERSATION = UPDATE_CONVERSATION_SQL.replace("$", "?")
 _DUE_REMINDERS = DUE_REMINDERS_SQL.replace("$", "?")
 _INSERT_SENT = INSERT_SENT_SQL.replace("$", "?")
-_INSERT_EVENTS = (
-    "INSERT INTO events (at_hour, kind, flow, step, dimension, choice, locale, origin, "
-    "session) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
+_INSERT_EVENTS = INSERT_EVENTS_SQL.replace("$", "?")
+_FORGET_EVENTS = FORGET_EVENTS_SQL.replace("$", "?")
+_SENT_SINCE = SENT_SINCE_SQL.replace("$", "?")
+_DROP_SENT = DROP_SENT_SQL.replace("$", "?")
+_PURGE = tuple(sql.replace("$", "?") for sql in PURGE_SQL)
 
 
 def _apply_migrations(conn: sqlite3.Connection) -> None:
@@ -188,14 +194,12 @@ def _forget(conn: sqlite3.Connection, user_key: str) -> int:
             "SELECT state FROM conversations WHERE user_key = ?", (user_key,)
         ).fetchone()
         gone = conn.execute("DELETE FROM conversations WHERE user_key = ?", (user_key,)).rowcount
-        gone += conn.execute("DELETE FROM sent_messages WHERE user_key = ?", (user_key,)).rowcount
+        gone += conn.execute(_DROP_SENT, (user_key,)).rowcount
         if row is not None:
             conversation = Conversation.from_json(row[0])
             if conversation.session:
-                gone += conn.execute(
-                    FORGET_EVENTS_SQL.replace("$", "?"),
-                    (conversation.since, conversation.session),
-                ).rowcount
+                params = (conversation.since, conversation.session)
+                gone += conn.execute(_FORGET_EVENTS, params).rowcount
         conn.execute("COMMIT")
         return gone
     except BaseException:
@@ -203,23 +207,9 @@ def _forget(conn: sqlite3.Connection, user_key: str) -> int:
         raise
 
 
-def _purge(conn: sqlite3.Connection, events_before: int, idle_before: int) -> int:
+def _purge(conn: sqlite3.Connection, params: tuple[int, ...]) -> int:
     with conn:
-        gone = conn.execute("DELETE FROM events WHERE at_hour < ?", (events_before,)).rowcount
-        gone += conn.execute(
-            "DELETE FROM conversations WHERE updated_at < ?", (idle_before,)
-        ).rowcount
-        gone += conn.execute(
-            "DELETE FROM sent_messages WHERE sent_at < "
-            "(SELECT max(sent_at) FROM sent_messages) - ?",
-            (SENT_RETENTION,),
-        ).rowcount
-        gone += conn.execute(
-            "DELETE FROM processed_updates WHERE processed_at < "
-            "(SELECT max(processed_at) FROM processed_updates) - ?",
-            (LEDGER_RETENTION,),
-        ).rowcount
-    return gone
+        return sum(conn.execute(sql, (p,)).rowcount for sql, p in zip(_PURGE, params, strict=True))
 
 
 def _claim_reminders(
@@ -383,27 +373,12 @@ class SqliteStorage(Storage):
         update_id: int | None = None,
         nudge: Nudge | None = None,
     ) -> int:
-        hour = hour_of(now)
-        events = [
-            (
-                hour,
-                s.kind,
-                s.flow,
-                s.step,
-                s.dimension,
-                s.choice,
-                conversation.locale,
-                conversation.origin,
-                conversation.session,
-            )
-            for s in stats
-        ]
         write = _Write(
             user_key,
             conversation.to_json(),
             expected_version,
             int(now.timestamp()),
-            events,
+            event_rows(conversation, stats, now),
             update_id,
             int(nudge.at.timestamp()) if nudge else None,
             conversation.session,
@@ -451,7 +426,7 @@ class SqliteStorage(Storage):
 
     async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
         await self.flush_sent()  # its retention counts from the newest id
-        return await self._run(_purge, hour_of(events_before), int(idle_before.timestamp()))
+        return await self._run(_purge, purge_params(events_before, idle_before))
 
     async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
         sql = FETCH_EVENTS_SQL.format(start="?", end="?")
@@ -502,17 +477,13 @@ class SqliteStorage(Storage):
         await self._run_short(write)
 
     async def _sent_messages(self, user_key: str, since: dt.datetime) -> list[int]:
-        rows = await self.query(
-            "SELECT message_id FROM sent_messages WHERE user_key = ? AND sent_at >= ? "
-            "ORDER BY message_id",
-            (user_key, int(since.timestamp())),
-        )
+        rows = await self.query(_SENT_SINCE, (user_key, int(since.timestamp())))
         return [row[0] for row in rows]
 
     async def _drop_sent(self, user_key: str) -> None:
         def drop(conn: sqlite3.Connection) -> None:
             with conn:
-                conn.execute("DELETE FROM sent_messages WHERE user_key = ?", (user_key,))
+                conn.execute(_DROP_SENT, (user_key,))
 
         await self._run(drop)
 
