@@ -99,10 +99,8 @@ async def _purge(settings: Settings) -> int:
     policy = settings.policy()
     now = dt.datetime.now(dt.UTC)
     async with storage_from_url(settings.database_url) as storage:
-        gone = await storage.purge(
-            events_before=now - dt.timedelta(days=policy.events_retention_days),
-            idle_before=now - dt.timedelta(hours=policy.state_idle_hours),
-        )
+        events_before, idle_before = policy.purge_before(now)
+        gone = await storage.purge(events_before=events_before, idle_before=idle_before)
     print(
         f"Purged {gone} row(s): statistics older than {policy.events_retention_days} days, "
         f"conversations idle for {policy.state_idle_hours} h, message ids past 48 h."

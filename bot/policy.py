@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 
@@ -12,3 +13,11 @@ class Policy:
     state_idle_hours: int = 24
     events_retention_days: int = 395
     nudge_minutes: int = 15
+
+    def purge_before(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
+        """What the purge deletes at ``now``: statistics older than the first moment, and
+        conversations idle since before the second (``Storage.purge``'s arguments)."""
+        return (
+            now - dt.timedelta(days=self.events_retention_days),
+            now - dt.timedelta(hours=self.state_idle_hours),
+        )

@@ -78,10 +78,9 @@ class Housekeeping:
         return sent
 
     async def purge(self, now: dt.datetime) -> int:
-        policy = self.dialogue.engine.policy
+        events_before, idle_before = self.dialogue.engine.policy.purge_before(now)
         gone = await self.dialogue.storage.purge(
-            events_before=now - dt.timedelta(days=policy.events_retention_days),
-            idle_before=now - dt.timedelta(hours=policy.state_idle_hours),
+            events_before=events_before, idle_before=idle_before
         )
         log.info("purge: %d old row(s) deleted", gone)
         return gone
