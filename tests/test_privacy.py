@@ -26,6 +26,12 @@ async def rows(db: Path, sql: str, *params: object) -> list[tuple[object, ...]]:
         return await storage.query(sql, params)
 
 
+async def kept_for(db: Path, table: str, user_id: int) -> int:
+    """How many rows of ``table`` belong to this Telegram user."""
+    found = await rows(db, f"SELECT count(*) FROM {table} WHERE user_key = ?", key(user_id))
+    return int(str(found[0][0]))
+
+
 async def test_effacer_deletes_both_sides_and_reports(
     api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path
 ) -> None:
@@ -86,14 +92,10 @@ async def test_oubli_leaves_nothing_for_that_user(
         done = await teen.press("🧹 Oui, tout effacer")
         assert done[0].text.startswith("C'est fait")
     for table in ("conversations", "sent_messages"):
-        assert await rows(db, f"SELECT count(*) FROM {table} WHERE user_key = ?", key(3003)) == [
-            (0,)
-        ]
+        assert await kept_for(db, table, 3003) == 0
     assert await rows(db, "SELECT count(*) FROM events WHERE session = ?", session[0]) == [(0,)]
     # The other teen is untouched.
-    assert await rows(db, "SELECT count(*) FROM conversations WHERE user_key = ?", key(3004)) == [
-        (1,)
-    ]
+    assert await kept_for(db, "conversations", 3004) == 1
 
 
 async def test_oubli_can_be_cancelled(
@@ -106,9 +108,7 @@ async def test_oubli_can_be_cancelled(
         await teen.send("/oubli")
         kept = await teen.press("Non, garder")
         assert kept[0].text == "D'accord, je n'efface rien."
-    assert await rows(db, "SELECT count(*) FROM conversations WHERE user_key = ?", key(3005)) == [
-        (1,)
-    ]
+    assert await kept_for(db, "conversations", 3005) == 1
 
 
 async def test_one_gentle_reminder_only(
