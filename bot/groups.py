@@ -166,9 +166,10 @@ class GroupTexts:
         block = resource_block(self.catalog, EMERGENCY_RESOURCES, settings.locale, now)
         return self.t(settings.locale, "emergency.text") + "\n\n" + block
 
-    def card(self, settings: GroupSettings, now: dt.datetime) -> str:
+    def card(self, settings: GroupSettings) -> str:
+        """The pinned card: hours but no "open now", which would be wrong by tonight."""
         return self.t(
-            settings.locale, "group.card", help=help_line(self.catalog, settings.locale, now)
+            settings.locale, "group.card", help=help_line(self.catalog, settings.locale, None)
         )
 
     def greeting(self, settings: GroupSettings) -> str:

@@ -52,13 +52,15 @@ def open_status(
 _line_cache: dict[tuple[int, int, str, str], str] = {}
 
 
-def resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime) -> str:
-    """One line a child can act on: name, how to reach it, hours and whether it is open.
+def resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime | None) -> str:
+    """One line a child can act on: name, how to reach it, hours and whether it is open
+    (not said when ``now`` is None: see ``help_line``).
 
     Hours are whole minutes, so the line cannot change within a minute: it is built once
     per minute, resource and language (3018's line is in most replies, and computing the
     opening status was most of the engine's time per update)."""
-    key = (id(catalog), int(now.timestamp()) // 60, resource_id, locale)
+    minute = -1 if now is None else int(now.timestamp()) // 60
+    key = (id(catalog), minute, resource_id, locale)
     line = _line_cache.get(key)
     if line is None:
         if len(_line_cache) > 4096:
@@ -67,7 +69,7 @@ def resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datet
     return line
 
 
-def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime) -> str:
+def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.datetime | None) -> str:
     resource = catalog.resources[resource_id]
     texts = catalog.locales
     parts = [texts.text(locale, resource.name_key)]
@@ -76,8 +78,9 @@ def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.date
     if resource.sms:
         parts.append(texts.text(locale, "resource.sms", sms=resource.sms))
     parts.append(texts.text(locale, resource.hours_key))
-    status = resource.status(now)
-    parts.append(open_status(catalog, resource, locale, now, status))
+    status = None if now is None else resource.status(now)
+    if now is not None:
+        parts.append(open_status(catalog, resource, locale, now, status))
     if resource.chat:
         parts.append(texts.text(locale, "resource.chat", url=str(resource.chat)))
     elif resource.url:
@@ -85,7 +88,7 @@ def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.date
     line = texts.text(locale, "resource.line", details=" · ".join(parts[1:]), name=parts[0])
     # Closed: say what to do meanwhile (another line open at all hours, the chat form...).
     meanwhile = f"resources.{resource_id}.meanwhile"
-    if texts.has(meanwhile) and not status.is_open:
+    if texts.has(meanwhile) and status is not None and not status.is_open:
         line += "\n" + texts.text(locale, meanwhile)
     return line
 
@@ -96,8 +99,11 @@ def resource_block(
     return "\n".join(resource_line(catalog, rid, locale, now) for rid in resource_ids)
 
 
-def help_line(catalog: Catalog, locale: str, now: dt.datetime) -> str:
-    """The 3018 line that ends every message where the person might stop reading."""
+def help_line(catalog: Catalog, locale: str, now: dt.datetime | None) -> str:
+    """The 3018 line that ends every message where the person might stop reading.
+
+    ``now=None`` leaves out "open now / closed": for a message that stays pinned, where
+    that status would be wrong within hours and a child could call a closed line."""
     return resource_line(catalog, MAIN_RESOURCE, locale, now)
 
 

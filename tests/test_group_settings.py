@@ -86,7 +86,7 @@ def test_every_group_text_fits_telegram_in_every_language(
         text, keyboard = texts.config(settings, nothing)
         for message in (
             text,
-            texts.card(settings, noon),
+            texts.card(settings),
             texts.help(settings, noon),
             texts.emergency(settings, noon),
             texts.greeting(settings),

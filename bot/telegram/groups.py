@@ -150,7 +150,6 @@ class GroupChats:
     stats_k: int = DEFAULT_STATS_K
     admins: AdminCache = field(default_factory=AdminCache)
     _greeted: dict[int, float] = field(default_factory=dict)
-    _card_texts: dict[int, str] = field(default_factory=dict)  # to edit the card only if stale
 
     # -- settings and rights ------------------------------------------------------------
 
@@ -264,16 +263,13 @@ class GroupChats:
     def private_button(self, bot: Bot, settings: GroupSettings) -> Keyboard:
         return self.texts.private_button(settings, bot.username)
 
-    async def refresh_card(
+    async def rewrite_card(
         self, bot: Bot, chat_id: int, settings: GroupSettings, now: dt.datetime
     ) -> None:
-        """Keep the pinned card's "open now / closed" line and language current: edit it
-        when the text it would have now differs from what it shows."""
+        """Put the card already posted in the group's new language."""
         if settings.card_message_id is None:
             return
-        text = self.texts.card(settings, now)
-        if self._card_texts.get(chat_id) == text:
-            return
+        text = self.texts.card(settings)
         try:
             await bot.edit_message_text(
                 text,
@@ -283,14 +279,11 @@ class GroupChats:
             )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
-                log.info("the help card could not be refreshed: %s", exc.message)
+                log.info("the help card could not be rewritten: %s", exc.message)
                 if "not found" in exc.message.lower():  # an admin deleted it
                     await self.storage.save_group(settings.with_(card_message_id=None), now)
-                return
         except TelegramError as exc:
-            log.info("the help card could not be refreshed: %s", type(exc).__name__)
-            return
-        self._card_texts[chat_id] = text
+            log.info("the help card could not be rewritten: %s", type(exc).__name__)
 
     # -- commands -----------------------------------------------------------------------
 
@@ -319,7 +312,6 @@ class GroupChats:
             else:
                 text = self.texts.emergency(settings, now)
             await self.say(bot, chat.id, text, private, topic=topic)
-            await self.refresh_card(bot, chat.id, settings, now)
         elif name in CARD:
             await self.post_card(bot, chat.id, settings, now, topic=topic)
         elif name in CONFIG:
@@ -345,13 +337,12 @@ class GroupChats:
         topic: int | None = None,
     ) -> None:
         """Post the help card, pin it (replacing the previous card's pin) if asked to."""
-        text = self.texts.card(settings, now)
+        text = self.texts.card(settings)
         sent = await self.say(bot, chat_id, text, self.private_button(bot, settings), topic=topic)
         if sent is None:
             return
         previous = settings.card_message_id
         await self.storage.save_group(settings.with_(card_message_id=sent.message_id), now)
-        self._card_texts[chat_id] = text
         if not settings.pin_card:
             return
         if not await self.pin(bot, chat_id, sent.message_id):
@@ -406,7 +397,7 @@ class GroupChats:
         if before.pin_card != after.pin_card:
             await self.pin(bot, chat_id, card, on=after.pin_card)  # /config shows rights
         if before.locale != after.locale:
-            await self.refresh_card(bot, chat_id, after, now)
+            await self.rewrite_card(bot, chat_id, after, now)
 
     # -- membership and service messages ------------------------------------------------
 
@@ -421,7 +412,6 @@ class GroupChats:
         old, new = change.old_chat_member.status, change.new_chat_member.status
         if new in GONE:
             await self.storage.delete_group(group_key(self.secret, chat_id))
-            self._card_texts.pop(chat_id, None)
             self._greeted.pop(chat_id, None)
             return
         if old not in GONE or not await self.storage.claim_update(update.update_id, now):
@@ -454,9 +444,6 @@ class GroupChats:
         if await self.storage.move_group(old, new):
             log.info("a group became a supergroup; its settings followed it")
         self.admins.drop(old_chat_id, new_chat_id)
-        card_text = self._card_texts.pop(old_chat_id, None)
-        if card_text is not None:
-            self._card_texts[new_chat_id] = card_text
 
     async def on_new_members(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Newcomers (people, not bots): one line pointing to help, if the admins want it.
