@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from bot.catalog import Catalog
-from bot.render import open_status
+from bot.render import help_line, open_status, resource_line
 from bot.resources import Hours, Resource
 from tests.conftest import PARIS
 
@@ -87,3 +87,13 @@ def test_wording_per_locale(catalog: Catalog) -> None:
     assert open_status(catalog, resource, "en", paris(2026, 11, 30, 12)) == (
         "🟢 open now, until 11:00\u202fPM"
     )
+
+
+def test_lines_say_each_fact_once(catalog: Catalog) -> None:
+    """A child in danger reads these lines: no "24/7" twice, no status that goes stale."""
+    night = paris(2026, 11, 30, 23, 30)
+    assert resource_line(catalog, "fr-112", "fr", night) == "112 Urgences : 📞 112 · 24h/24"
+    assert "🔴 fermé maintenant" in help_line(catalog, "fr", night)
+    pinned = help_line(catalog, "fr", None)  # a card that stays pinned for months
+    assert "tous les jours 9h–23h" in pinned and "maintenant" not in pinned
+    assert "En attendant" not in pinned
