@@ -11,6 +11,8 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
+import aiosqlite
+import asyncpg
 import pytest
 
 from bot.conversation import Conversation, Stat
@@ -19,6 +21,7 @@ from bot.groups import GroupSettings
 from bot.storage import storage_from_url
 from bot.storage.base import HOUR, Nudge, Storage
 from bot.storage.sent import FLUSH_AFTER
+from tests.pg import TEST_DATABASE_URL, fresh_schema
 
 DAY = dt.timedelta(days=1)
 EVER = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
@@ -29,8 +32,6 @@ async def storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIt
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path}/contract.sqlite3"
     else:
-        from tests.pg import fresh_schema
-
         async with fresh_schema() as url:
             yield url
 
@@ -469,3 +470,32 @@ async def test_a_reminder_waits_until_the_person_is_quiet(
     quiet = still + 15 * minute
     claimed = await storage.claim_reminders(quiet, quiet_since=still)
     assert [r.user_key for r in claimed] == ["u1"]
+
+
+async def test_both_backends_keep_the_same_indexes(tmp_path: Path) -> None:
+    """An index costs a write on every turn: each backend keeps only the ones some query
+    needs, and the same ones, so a migration on one is not forgotten on the other."""
+    path = tmp_path / "indexes.sqlite3"
+    async with storage_from_url(f"sqlite:///{path}"):
+        pass
+    async with aiosqlite.connect(path) as db:
+        rows = await db.execute_fetchall(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+        )
+    on_sqlite = sorted(name for (name,) in rows)
+    async with fresh_schema() as url:
+        async with storage_from_url(url):
+            pass
+        schema = url.rpartition("search_path=")[2]
+        conn = await asyncpg.connect(TEST_DATABASE_URL)
+        try:
+            rows = await conn.fetch(
+                "SELECT indexname FROM pg_indexes WHERE schemaname = $1"
+                " AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
+                schema,
+            )
+        finally:
+            await conn.close()
+    on_postgres = sorted(row["indexname"] for row in rows)
+    assert on_sqlite == on_postgres
+    assert "conversations_updated_at" not in on_postgres  # a HOT update needs it gone
