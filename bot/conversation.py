@@ -89,6 +89,9 @@ Event = Command | Press | Text | Unsupported
 # --- replies: what the bot says --------------------------------------------------------
 
 
+COPY_TEXT_LIMIT = 256  # Telegram's limit for a copy_text button's text
+
+
 @dataclass(frozen=True)
 class Button:
     """An inline button: exactly one of ``data`` (callback), ``url`` or ``copy``."""

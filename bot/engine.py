@@ -15,6 +15,7 @@ import datetime as dt
 
 from bot.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog
 from bot.conversation import (
+    COPY_TEXT_LIMIT,
     Button,
     Command,
     Conversation,
@@ -29,6 +30,7 @@ from bot.conversation import (
 )
 from bot.crisis import mentions_crisis
 from bot.flows import BACK, FLOW_JUMP, SKIP, Flow, Step
+from bot.locales import REFERENCE_LOCALE
 from bot.policy import Policy
 from bot.render import help_line, resource_block, step_text
 
@@ -249,16 +251,23 @@ class _Turn:
         return rows
 
     def summary(self, flow: Flow, step: Step) -> str | None:
-        """Two lines the teen can paste into the 3018 chat instead of telling it all again."""
-        labels = []
+        """Two lines the teen can paste into the 3018 chat instead of telling it all again.
+
+        In another language than French, a third line gives the answers in French too:
+        the teen reads their own, 3018's counsellors work in French."""
+        keys = []
         for dimension in step.summary:
             answer = self.conv.answers.get(dimension)
             label = _choice_label(flow, dimension, answer) if answer else None
             if label:
-                labels.append(self.t(label))
-        if not labels:
+                keys.append(label)
+        if not keys:
             return None
-        return self.t("summary.text", answers=" · ".join(labels))[:256]
+        text = self.t("summary.text", answers=" · ".join(self.t(key) for key in keys))
+        if self.conv.locale != REFERENCE_LOCALE:
+            texts = self.catalog.locales
+            text += "\n🇫🇷 " + " · ".join(texts.text(REFERENCE_LOCALE, key) for key in keys)
+        return text[:COPY_TEXT_LIMIT]
 
     def enter(self, flow: Flow, step_name: str, *, history: tuple[str, ...]) -> None:
         """Move to a step, and count completions and resources shown when it ends."""

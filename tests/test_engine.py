@@ -8,7 +8,14 @@ import datetime as dt
 import pytest
 
 from bot.catalog import Catalog
-from bot.conversation import Command, Conversation, Press, Text, Unsupported
+from bot.conversation import (
+    COPY_TEXT_LIMIT,
+    Command,
+    Conversation,
+    Press,
+    Text,
+    Unsupported,
+)
 from bot.engine import NAV_RESUME, NAV_START, Engine, callback_data
 from bot.render import MAX_TEXT
 from tests.conftest import PARIS
@@ -56,6 +63,8 @@ def test_every_path_ends_with_3018_and_fits_telegram(
                 for row in reply.keyboard:
                     for button in row:
                         assert button.data is None or len(button.data.encode()) <= 64
+                        # Shorter than Telegram's limit, so no summary was cut short.
+                        assert button.copy is None or len(button.copy) < COPY_TEXT_LIMIT
 
 
 def test_at_most_five_taps_to_help(catalog: Catalog, engine: Engine, noon: dt.datetime) -> None:
@@ -107,6 +116,24 @@ def test_advice_fits_answers(engine: Engine, noon: dt.datetime) -> None:
     assert "ne paie pas" in text and "faq.whatsapp.com" in text
     assert "instagram" not in text.lower()
     assert "Ça dure depuis un moment" not in text
+
+
+def test_summary_for_3018_also_in_french(engine: Engine, noon: dt.datetime) -> None:
+    """3018's counsellors work in French: a teen writing in another language pastes their
+    answers in both."""
+
+    def summary(locale: str) -> str:
+        conv = start(engine, noon, locale)
+        for data in ("victim:2:danger:no", "victim:2:what:threats", "victim:2:where:discord"):
+            conv = engine.advance(conv, Press(data), noon).conversation
+        final = engine.advance(conv, Press("victim:2:since:months"), noon).replies[-1]
+        copies = [b.copy for row in final.keyboard for b in row if b.copy]
+        return copies[0]
+
+    assert summary("en") == (
+        "Relais summary for 3018:\nThreats · Discord · Months\n🇫🇷 Menaces · Discord · Des mois"
+    )
+    assert summary("fr") == "Résumé Relais pour le 3018 :\nMenaces · Discord · Des mois"
 
 
 @pytest.mark.parametrize(

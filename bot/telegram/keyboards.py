@@ -8,14 +8,16 @@ from typing import Any
 
 from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.conversation import Button, Keyboard
+from bot.conversation import COPY_TEXT_LIMIT, Button, Keyboard
 
 
 def _button(button: Button) -> InlineKeyboardButton:
     if button.url is not None:
         return InlineKeyboardButton(button.label, url=button.url)
     if button.copy is not None:
-        return InlineKeyboardButton(button.label, copy_text=CopyTextButton(button.copy[:256]))
+        return InlineKeyboardButton(
+            button.label, copy_text=CopyTextButton(button.copy[:COPY_TEXT_LIMIT])
+        )
     return InlineKeyboardButton(button.label, callback_data=button.data)
 
 
@@ -29,7 +31,7 @@ def _button_json(button: Button) -> dict[str, Any]:
     if button.url is not None:
         return {"text": button.label, "url": button.url}
     if button.copy is not None:
-        return {"text": button.label, "copy_text": {"text": button.copy[:256]}}
+        return {"text": button.label, "copy_text": {"text": button.copy[:COPY_TEXT_LIMIT]}}
     return {"text": button.label, "callback_data": button.data}
 
 
