@@ -114,6 +114,7 @@ def test_advice_fits_answers(engine: Engine, noon: dt.datetime) -> None:
         conv = engine.advance(conv, Press(data), noon).conversation
     text = engine.advance(conv, Press("victim:2:since:days"), noon).replies[-1].text
     assert "ne paie pas" in text and "faq.whatsapp.com" in text
+    assert "L'appli 3018 a un coffre-fort" in text  # where to keep the evidence safely
     assert "instagram" not in text.lower()
     assert "Ça dure depuis un moment" not in text
 
