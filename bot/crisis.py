@@ -126,7 +126,7 @@ def _forms(phrases: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     squashed: dict[str, None] = {}
     for phrase in phrases:
         spaced = normalise(phrase)
-        compact = spaced.replace(" ", "")
+        compact = _squash(spaced)
         if len(compact) >= _SQUASH_FROM:
             # Also catches spaced-out letters ("s u i c i d e") and attached prefixes
             # ("بالانتحار"); a whole-word match would imply this one, so it is not repeated.
@@ -142,5 +142,11 @@ def mentions_crisis(text: str) -> bool:
     words, long_phrases = _phrases()
     if any(phrase in spaced for phrase in words):
         return True
-    squashed = spaced.replace(" ", "")
+    squashed = _squash(spaced)
     return any(compact in squashed for compact in long_phrases)
+
+
+def _squash(spaced: str) -> str:
+    """Without spaces, letters repeated across a former gap merged too: "k i l l" is
+    "kil", as "kill" is once normalised."""
+    return _REPEATS.sub(r"\1", spaced.replace(" ", ""))

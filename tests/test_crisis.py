@@ -45,6 +45,21 @@ MUST_TRIGGER: dict[str, list[str]] = {
         "envie de crever",
         "je vais me foutre en l’air",
         "m0urir",
+        "jveux plus etre la",
+        "j'ai envie de me faire disparaître",
+        "je vais me jeter sous un train",
+        "je vais avaler tous mes médocs",
+        "avaler des medocs ce soir",
+        "je me brûle avec un briquet",
+        "je me phlebo depuis 1 an",
+        "jme scarif",
+        "marre de la vieee",
+        "je vais faire une OD",
+        "tout le monde me dit tue-toi",
+        "j'ai reçu des menaces de mort",
+        "il a un couteau",
+        "je veux plus exister",
+        "mon père me frappe",
     ],
     "en": [
         "I want to kill myself",
@@ -63,6 +78,25 @@ MUST_TRIGGER: dict[str, list[str]] = {
         "HELP ME PLEASE",
         f"i want to d{ZWSP}ie",
         "no reason to live 💔",
+        "im gonna unalive myself",
+        "everyone would be better off without me",
+        "honestly id be better off dead",
+        "i just want to disappear 😞",
+        "whats even the point of living",
+        "gonna OD tonight",
+        "i wanna od on my meds",
+        "i took all my pillsss",
+        "thinking about overdosing",
+        "i want to sl1t my wr1sts",
+        "gonna jump off a bridge",
+        "they told me to kys",
+        "everyone in the gc says kill urself",
+        "sewer slide",
+        "he has a knife",
+        "he said hes going to kiiill me",
+        "i started burning myself again",
+        "my ex keeps sending me death threats",
+        "i want to k i l l myself",  # a double letter spaced out
     ],
     "es": [
         "me quiero suicidar",
@@ -81,6 +115,20 @@ MUST_TRIGGER: dict[str, list[str]] = {
         "pienso en autolesionarme",
         "me voy a tirar por la ventana",
         "ganas de morir 🥀",
+        "kiero irme de este mundo",
+        "todos estarían mejor sin mí",
+        "estaría mejor muerta",
+        "me tomé todas las pastillas",
+        "sobredosiiis",
+        "quiero dormir y no despertar",
+        "me hago cortes en las piernas",
+        "quiero lastimarme",
+        "me dijeron mátate",
+        "ahórcate",
+        "mi papá me pega",
+        "recibí amenazas de muerte",
+        "tiene un cuchillo",
+        "no quiero existir",
     ],
     "ar": [
         "بدي انتحر",
@@ -103,6 +151,26 @@ MUST_TRIGGER: dict[str, list[str]] = {
         "نحب نموت",
         "في واحد يلاحقني",
         f"الانـتـحـار{SHY}",
+        "ابي امووووت",
+        "بدي اموت",
+        "يا ريتني مت",
+        "مش عايز اعيش",
+        "زهقت من حياتي",
+        "بدي اختفي",
+        "اخذت جرعة زائدة",
+        "بلعت حبوب كثير",
+        f"جرحت نف{TATWEEL * 2}سي",
+        "رجعت للتشريط",
+        "قالولي اقتل نفسك",
+        "هددني بالقتل",
+        "معه سكين",
+        "bde mout",
+        "bghit nmout",
+        "ana 3ayza amoot",
+        "ha2tel nafsi",
+        "دفعوني للانتحار",
+        "خلاص بنتحر",
+        "صاحبتي انتحرت",
     ],
     "uk": [
         "я хочу вмерти",
@@ -124,6 +192,23 @@ MUST_TRIGGER: dict[str, list[str]] = {
         f"хочу вм{ZWSP}ерти",
         "мене переслідують",
         "думаю про самовбивство",
+        "хочу зникнути назавжди",
+        "не бачу сенсу жити",
+        "нет смысла жить",
+        "набридло жити",
+        "я випилюсь",
+        "я ріжу вени",
+        "хочу вскрыть вены",
+        "наковтатися таблеток",
+        "выпила все таблетки",
+        "мене бʼють в школі",
+        "у него нож",
+        "він погрожує вбити мене",
+        "убей себя",
+        "у меня была передозировка",
+        "хочу стрибнути з мосту",
+        "суицидальные мысли",
+        "мене довели до суїциду",
     ],
 }
 
@@ -134,30 +219,52 @@ MUST_NOT_TRIGGER: dict[str, list[str]] = {
         "on m'insulte sur snap depuis des semaines",
         "quelqu'un a créé un faux compte à mon nom",
         "merci beaucoup",
+        "il y a une armée de faux comptes",  # not "a une arme"
+        "ils vont me jeter du groupe",
+        "ils se moquent de mon odeur",
+        "je vais faire une vidéo pour le montrer",
+        "c'est une frappe",  # slang for good-looking, not "me frappe"
     ],
     "en": [
         "hello",
         "someone made a fake account of me",
         "people keep insulting me on tiktok",
         "thanks a lot",
+        "she went od on me in the comments",  # "od" only with pills or meds
+        "good on you",
+        "that is so odd",
+        "my snaps disappear after 24h",
+        "i want to send myself the screenshots",  # not "end myself"
+        "i never wake up on time for school",
+        "they posted a photo of a bridge with my name",
+        "he keeps hitting me up on snap",
+        "im not changing myself for them",  # why "hanging myself" is not listed
     ],
     "es": [
         "hola",
         "me acosan en instagram",
         "alguien creó una cuenta falsa con mi nombre",
         "gracias",
+        "llegué realmente tarde al colegio",  # Arabizi "ente7ar" is left out for this
+        "estoy mejor sin mi ex",
+        "me mato de risa con mis amigos",
+        "estaba seria cuando lo leí",  # not French "tabasser"
     ],
     "ar": [
         "مرحبا",
         "يتنمرون علي في انستغرام",
         "شكرا جزيلا",
         "أحدهم أنشأ حسابا مزيفا باسمي",
+        "اموت فيك",
+        "يضحكون على شكل الحبوب في وجهي",
     ],
     "uk": [
         "привіт",
         "мене цькують в інстаграмі",
         "дякую",
         "хтось створив фейковий акаунт",
+        "у нього більше підписників ніж у мене",  # "ніж" is also "than"
+        "я відчув би себе краще",  # why "вбий себе" is only listed after "іди"
     ],
 }
 
@@ -183,7 +290,7 @@ def test_phrase_lists_are_sane(path: Path) -> None:
     """A phrase that folds to nothing would match every message; one that folds to a
     single letter would match almost every one."""
     phrases = yaml.safe_load(path.read_text(encoding="utf-8"))["phrases"]
-    assert 20 <= len(phrases) <= 40, f"{path.name}: {len(phrases)} phrases"
+    assert 20 <= len(phrases) <= 100, f"{path.name}: {len(phrases)} phrases"
     for phrase in phrases:
         assert isinstance(phrase, str), phrase
         assert len(normalise(phrase).replace(" ", "")) >= 3, phrase
