@@ -259,6 +259,25 @@ async def test_admin_commands_are_refused_to_members_without_any_change(
         assert card.buttons() == [["💬 Talk privately"]]
 
 
+async def test_a_card_pinned_by_an_earlier_version_is_rewritten_once(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    """A card keeps the words of the version that wrote it (an "open now" gone stale,
+    texts reviewed since) until the group's first command after the next start."""
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue_factory()):
+        card = (await group.command(ADMIN, "carte"))[0]
+    current = card.text
+    card.text = "🛟 … 3018 · tous les jours 9h–23h · 🟢 ouvert maintenant, jusqu'à 23:00"
+    async with bot(api, dialogue_factory()):  # a restart, with the newer version
+        await group.command(MEMBER, "aide", expect=2)
+        assert card.text == current and card.edits == 1
+        assert card.buttons() == [["💬 Parler en privé"]]
+        await group.command(MEMBER, "aide")
+        assert card.edits == 1  # once per start, not on every command
+
+
 async def test_missing_rights_are_named_for_admins_only(
     api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
 ) -> None:

@@ -19,7 +19,8 @@ from bot.conversation import Conversation, Stat
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.groups import GroupSettings
 from bot.storage import storage_from_url
-from bot.storage.base import HOUR, Nudge, Storage
+from bot.storage.base import HOUR, INSERT_CONVERSATION_SQL, Nudge, Storage
+from bot.storage.migrations import migrations_for
 from bot.storage.sent import FLUSH_AFTER
 from tests.pg import TEST_DATABASE_URL, fresh_schema
 
@@ -490,8 +491,13 @@ async def test_both_backends_keep_the_same_indexes(tmp_path: Path) -> None:
         conn = await asyncpg.connect(TEST_DATABASE_URL)
         try:
             rows = await conn.fetch(
-                "SELECT indexname FROM pg_indexes WHERE schemaname = $1"
-                " AND indexname NOT LIKE '%\\_pkey' AND indexname NOT LIKE '%\\_key'",
+                # Indexes backing a primary key or a UNIQUE constraint are part of their
+                # table, as SQLite's automatic ones are (those have no sql above).
+                "SELECT c.relname AS indexname FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = $1"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)",
                 schema,
             )
         finally:
@@ -499,3 +505,43 @@ async def test_both_backends_keep_the_same_indexes(tmp_path: Path) -> None:
     on_postgres = sorted(row["indexname"] for row in rows)
     assert on_sqlite == on_postgres
     assert "conversations_updated_at" not in on_postgres  # a HOT update needs it gone
+
+
+async def test_a_postgres_upgrade_waits_for_a_turn_in_flight(noon: dt.datetime) -> None:
+    """A new replica migrating while one of the previous version is mid-turn: both finish,
+    neither deadlocks, and the turn is kept. The turn holds its ledger row, the migration
+    starts, then the turn writes its conversation and commits."""
+    async with fresh_schema() as url:
+        schema = url.rpartition("search_path=")[2]
+        old = await asyncpg.connect(TEST_DATABASE_URL, server_settings={"search_path": schema})
+        try:
+            await old.execute(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT)"
+            )
+            for migration in migrations_for("postgres")[:4]:  # the previous version's schema
+                await old.execute(migration.sql)
+                await old.execute(
+                    "INSERT INTO schema_migrations VALUES ($1, $2)",
+                    migration.number,
+                    migration.name,
+                )
+            seconds = int(noon.timestamp())
+            turn = old.transaction()
+            await turn.start()
+            await old.execute("INSERT INTO processed_updates VALUES ($1, $2)", 7, seconds)
+            upgraded = storage_from_url(url)
+            opening = asyncio.create_task(upgraded.__aenter__())
+            await asyncio.sleep(1.5)  # the migration is queued behind the turn by now
+            await old.execute(
+                INSERT_CONVERSATION_SQL, "teen", conv().to_json(), seconds, None, None
+            )
+            await turn.commit()
+            await asyncio.wait_for(opening, 30)
+        finally:
+            await old.close()
+        try:
+            stored = await upgraded.load("teen")
+            assert stored is not None and stored.conversation == conv()
+            assert not await upgraded.claim_update(7, noon)  # the turn's ledger row is kept
+        finally:
+            await upgraded.close()

@@ -19,10 +19,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import logging
 from collections.abc import AsyncIterator, Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import asyncpg
+import asyncpg.exceptions
 
 from bot.conversation import Conversation, Stat
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
@@ -55,10 +57,13 @@ from bot.storage.base import (
     hour_of,
     purge_params,
 )
-from bot.storage.migrations import migrations_for
+from bot.storage.migrations import Migration, migrations_for
 from bot.storage.sent import SentRow
 
+log = logging.getLogger(__name__)
 POOL_MAX = 5
+MIGRATION_LOCK_WAIT = "1s"  # per try; a turn holds its locks for about a millisecond
+MIGRATION_ATTEMPTS = 10
 COMMAND_TIMEOUT = 10.0  # seconds; a stuck query becomes a StorageError, never a hang
 CLOSE_TIMEOUT = 10.0
 
@@ -107,19 +112,43 @@ async def _apply_migrations(conn: Connection) -> None:
         )
         done = {row[0] for row in await conn.fetch("SELECT version FROM schema_migrations")}
         for migration in migrations_for("postgres"):
-            if migration.number in done:
-                continue
-            # One script, one transaction (DDL is transactional in PostgreSQL).
+            if migration.number not in done:
+                await _apply(conn, migration)
+    finally:
+        # Should this fail, ``open`` terminates the pool: the session ends, and its lock.
+        await conn.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})")
+
+
+async def _apply(conn: Connection, migration: Migration) -> None:
+    """One script, one transaction (DDL is transactional in PostgreSQL), tried again when
+    it cannot get its table locks at once: replicas still running the previous version
+    keep saving turns while a new one starts, and a DDL lock queued behind them would
+    hold all their turns, or deadlock with one (the loser would be this start-up)."""
+    for attempt in range(1, MIGRATION_ATTEMPTS + 1):
+        try:
             async with conn.transaction():
+                await conn.execute(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_WAIT}'")
                 await conn.execute(migration.sql)
                 await conn.execute(
                     "INSERT INTO schema_migrations VALUES ($1, $2)",
                     migration.number,
                     migration.name,
                 )
-    finally:
-        # Also released when the pool resets the connection, should this fail.
-        await conn.execute(f"SELECT pg_advisory_unlock({_LOCK_KEY})")
+            return
+        except (
+            asyncpg.exceptions.LockNotAvailableError,
+            asyncpg.exceptions.DeadlockDetectedError,
+        ) as exc:
+            if attempt == MIGRATION_ATTEMPTS:
+                raise
+            log.info(
+                "migration %04d waits for its tables (%s); try %d of %d",
+                migration.number,
+                type(exc).__name__,
+                attempt + 1,
+                MIGRATION_ATTEMPTS,
+            )
+            await asyncio.sleep(0.2 * attempt)
 
 
 class PostgresStorage(Storage):

@@ -150,6 +150,10 @@ class GroupChats:
     stats_k: int = DEFAULT_STATS_K
     admins: AdminCache = field(default_factory=AdminCache)
     _greeted: dict[int, float] = field(default_factory=dict)
+    # Groups whose card this process has written or rewritten. A card pinned by an
+    # earlier version keeps that version's words (an "open now" that went stale, texts
+    # reviewed since) until rewritten: once per group, at its first command after a start.
+    _cards_written: set[int] = field(default_factory=set)
 
     # -- settings and rights ------------------------------------------------------------
 
@@ -266,7 +270,7 @@ class GroupChats:
     async def rewrite_card(
         self, bot: Bot, chat_id: int, settings: GroupSettings, now: dt.datetime
     ) -> None:
-        """Put the card already posted in the group's new language."""
+        """Put the card already posted in the group's language and current words."""
         if settings.card_message_id is None:
             return
         text = self.texts.card(settings)
@@ -303,6 +307,9 @@ class GroupChats:
         settings = await self.settings_for(chat.id, now, keep=not refused)
         topic = message.message_thread_id if message.is_topic_message else None
         private = self.private_button(bot, settings)
+        if chat.id not in self._cards_written and name not in CARD:
+            self._cards_written.add(chat.id)
+            await self.rewrite_card(bot, chat.id, settings, now)
         if refused:
             text = self.texts.t(settings.locale, "group.admins_only")
             await self.say(bot, chat.id, text, topic=topic)
@@ -343,6 +350,7 @@ class GroupChats:
             return
         previous = settings.card_message_id
         await self.storage.save_group(settings.with_(card_message_id=sent.message_id), now)
+        self._cards_written.add(chat_id)
         if not settings.pin_card:
             return
         if not await self.pin(bot, chat_id, sent.message_id):
@@ -413,6 +421,7 @@ class GroupChats:
         if new in GONE:
             await self.storage.delete_group(group_key(self.secret, chat_id))
             self._greeted.pop(chat_id, None)
+            self._cards_written.discard(chat_id)
             return
         if old not in GONE or not await self.storage.claim_update(update.update_id, now):
             return  # a promotion or a change of rights: nothing to say
