@@ -11,6 +11,7 @@ import sys
 from typing import TextIO
 
 from bot.conversation import Button, Command, Event, Press, Reply, Text
+from bot.engine import LANG_PREFIX
 from bot.privacy import pseudonym
 from bot.service import Dialogue
 
@@ -57,6 +58,13 @@ async def chat(
 ) -> None:
     """Read lines until end of input; ``/start`` is sent first so help shows at once."""
     user_key = pseudonym(secret, "console", "local")
+    if language is not None:
+        # Asked for on the command line, so it wins over the language kept from an
+        # earlier session (in Telegram the app's language only opens a new conversation).
+        code = dialogue.engine.catalog.locales.resolve(language)
+        await dialogue.handle(
+            user_key, language, Press(LANG_PREFIX + code), dt.datetime.now(dt.UTC)
+        )
     buttons: list[Button] = []
     pending: Event | None = Command("start")
     while True:

@@ -61,6 +61,14 @@ def test_console_resumes_from_storage(tmp_path: Path) -> None:
     assert "est-ce que la personne est en danger" in result.stdout
 
 
+def test_console_lang_wins_over_the_language_kept_from_before(tmp_path: Path) -> None:
+    run(["console"], tmp_path, stdin="1\n")  # a French session, kept in the database
+    result = run(["console", "--lang", "uk"], tmp_path, stdin="")
+    assert result.returncode == 0, result.stderr
+    assert "Що тебе сюди привело?" in result.stdout
+    assert "Pour qui viens-tu" not in result.stdout
+
+
 def test_run_without_token_is_the_console(tmp_path: Path) -> None:
     result = run(["run"], tmp_path, stdin="1\n")
     assert result.returncode == 0, result.stderr
