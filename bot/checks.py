@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from bot.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog
+from bot.conversation import COPY_TEXT_LIMIT
 from bot.errors import Problem
 from bot.flows import BACK, SKIP, LoadedFlow
 from bot.groups import GROUP_KEYS
-from bot.render import MAX_TEXT, step_text
+from bot.locales import REFERENCE_LOCALE
+from bot.render import MAX_TEXT, step_text, summary_text
 
 MAX_CALLBACK_BYTES = 64
 # Texts the engine itself uses, beyond those the flows name.
@@ -151,6 +153,33 @@ def _length_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]:
                     break
 
 
+def _summary_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]:
+    """The summary for 3018 with the longest answer to each question, in every language:
+    Telegram copies at most 256 characters, and a cut would drop the French line."""
+    flow = loaded.flow
+    for name, step in flow.steps.items():
+        choices = [
+            [c.label for s in flow.steps.values() if s.record == dimension for c in s.choices]
+            for dimension in step.summary
+        ]
+        for code in catalog.locales.codes:
+
+            def length(key: str, code: str = code) -> int:
+                texts = catalog.locales
+                return len(texts.text(code, key)) + len(texts.text(REFERENCE_LOCALE, key))
+
+            longest = [max(labels, key=length) for labels in choices if labels]
+            size = len(summary_text(catalog, code, longest))
+            if longest and size > COPY_TEXT_LIMIT:
+                yield loaded.problem(
+                    name,
+                    f"in '{code}' the summary for 3018 can reach {size} characters, Telegram "
+                    f"copies at most {COPY_TEXT_LIMIT}: list fewer answers in `summary`",
+                    "summary",
+                )
+                break
+
+
 def check_catalog(
     catalog: Catalog, *, today: dt.date | None = None, max_age_days: int | None = None
 ) -> list[Problem]:
@@ -164,6 +193,7 @@ def check_catalog(
     if not [p for p in problems if not p.warning]:
         for loaded in catalog.flows.values():
             problems.extend(_length_problems(catalog, loaded))
+            problems.extend(_summary_problems(catalog, loaded))
     if today is not None and max_age_days is not None:
         problems.extend(catalog.resources.stale(today, max_age_days))
     return sorted(problems)

@@ -30,9 +30,8 @@ from bot.conversation import (
 )
 from bot.crisis import mentions_crisis
 from bot.flows import BACK, FLOW_JUMP, SKIP, Flow, Step
-from bot.locales import REFERENCE_LOCALE
 from bot.policy import Policy
-from bot.render import help_line, resource_block, step_text
+from bot.render import help_line, resource_block, step_text, summary_text
 
 SKIPPED = "skipped"  # the recorded value when someone prefers not to answer
 NAV_START, NAV_RESUME = "nav:start", "nav:resume"
@@ -251,10 +250,7 @@ class _Turn:
         return rows
 
     def summary(self, flow: Flow, step: Step) -> str | None:
-        """Two lines the teen can paste into the 3018 chat instead of telling it all again.
-
-        In another language than French, a third line gives the answers in French too:
-        the teen reads their own, 3018's counsellors work in French."""
+        """Lines the teen can paste into the 3018 chat instead of telling it all again."""
         keys = []
         for dimension in step.summary:
             answer = self.conv.answers.get(dimension)
@@ -263,11 +259,7 @@ class _Turn:
                 keys.append(label)
         if not keys:
             return None
-        text = self.t("summary.text", answers=" · ".join(self.t(key) for key in keys))
-        if self.conv.locale != REFERENCE_LOCALE:
-            texts = self.catalog.locales
-            text += "\n🇫🇷 " + " · ".join(texts.text(REFERENCE_LOCALE, key) for key in keys)
-        return text[:COPY_TEXT_LIMIT]
+        return summary_text(self.catalog, self.conv.locale, keys)[:COPY_TEXT_LIMIT]
 
     def enter(self, flow: Flow, step_name: str, *, history: tuple[str, ...]) -> None:
         """Move to a step, and count completions and resources shown when it ends."""

@@ -7,12 +7,13 @@ language to prove it fits in one Telegram message.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from babel.dates import format_date, format_time
 
 from bot.catalog import MAIN_RESOURCE, Catalog
 from bot.flows import Step
+from bot.locales import REFERENCE_LOCALE
 from bot.resources import OpenStatus, Resource
 
 MAX_TEXT = 4096  # Telegram's limit for one message, in characters after entities
@@ -119,3 +120,15 @@ def step_text(
     if step.prompt:
         parts.append(texts.text(locale, step.prompt))
     return "\n\n".join(parts)
+
+
+def summary_text(catalog: Catalog, locale: str, labels: Sequence[str]) -> str:
+    """What the teen pastes into the 3018 chat: their answers (``labels`` are the chosen
+    buttons' label keys) in their language, and again in French when that is another one,
+    since 3018's counsellors work in French."""
+    texts = catalog.locales
+    answers = " · ".join(texts.text(locale, key) for key in labels)
+    text = texts.text(locale, "summary.text", answers=answers)
+    if locale != REFERENCE_LOCALE:
+        text += "\n🇫🇷 " + " · ".join(texts.text(REFERENCE_LOCALE, key) for key in labels)
+    return text
