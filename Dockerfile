@@ -10,7 +10,8 @@ COPY bot ./bot
 COPY flows ./flows
 COPY locales ./locales
 # Editable, so the flows and locales are read from /app, where volunteers' edits land.
-RUN pip install -e '.[postgres]' \
+# `export` too: with DASHBOARD_TOKEN set, each replica serves the operator dashboard.
+RUN pip install -e '.[postgres,export]' \
     && useradd --system --no-create-home --shell /usr/sbin/nologin relais
 USER relais
 

@@ -134,6 +134,16 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# Libraries of the optional extras (pyproject.toml), by the extra that brings them: a
+# deployment without one gets a line saying what to install, not a traceback.
+OPTIONAL_MODULES = {
+    "asyncpg": "postgres",
+    "matplotlib": "export",
+    "openpyxl": "export",
+    "tqdm": "export",
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
@@ -153,6 +163,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return dashboard_command(settings, args)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as exc:
+        extra = OPTIONAL_MODULES.get((exc.name or "").partition(".")[0])
+        if extra is None:
+            raise
+        print(
+            f"relais {args.command}: {exc.name} is missing, it comes with the '{extra}' extra: "
+            f"pip install -e '.[{extra}]' (make install has every extra)",
+            file=sys.stderr,
+        )
         return 1
     except KeyboardInterrupt:
         return 130

@@ -69,6 +69,26 @@ def test_console_lang_wins_over_the_language_kept_from_before(tmp_path: Path) ->
     assert "Pour qui viens-tu" not in result.stdout
 
 
+def test_a_missing_extra_is_named_not_a_traceback(tmp_path: Path) -> None:
+    """A deployment installed without the `export` extra (no tqdm here) asking for an
+    export is told what to install."""
+    shadow = tmp_path / "without-export" / "tqdm"
+    shadow.mkdir(parents=True)
+    (shadow / "__init__.py").write_text(
+        "raise ModuleNotFoundError('No module named tqdm', name='tqdm')\n"
+    )
+    result = run(
+        ["export", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "csv"],
+        tmp_path,
+        PYTHONPATH=str(shadow.parent),
+    )
+    assert result.returncode == 1
+    assert result.stderr == (
+        "relais export: tqdm is missing, it comes with the 'export' extra: "
+        "pip install -e '.[export]' (make install has every extra)\n"
+    )
+
+
 def test_run_without_token_is_the_console(tmp_path: Path) -> None:
     result = run(["run"], tmp_path, stdin="1\n")
     assert result.returncode == 0, result.stderr
