@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from bot.conversation import Keyboard
+from bot.crisis import CrisisWords, load_crisis_words
 from bot.errors import ConfigError, Problem
 from bot.flows import Flow, LoadedFlow, load_flows
 from bot.locales import Locales, load_locales
@@ -33,6 +34,7 @@ class Catalog:
     locales: Locales
     resources: Resources
     entry_flow: str
+    crisis: CrisisWords
     # The engine's rendered question keyboards, by (flow, version, step, locale, can go
     # back): the same few dozen for everyone, so each is built once (``Engine.show_step``).
     keyboards: dict[tuple[str, int, str, str, bool], Keyboard] = field(
@@ -61,12 +63,13 @@ def load_catalog(flows_dir: Path, locales_dir: Path, default_locale: str = "fr")
     flows = _attempt(problems, lambda: load_flows(flows_dir))
     locales = _attempt(problems, lambda: load_locales(locales_dir, default_locale))
     resources = _attempt(problems, lambda: load_resources(flows_dir / "resources"))
-    if flows is None or locales is None or resources is None:
+    crisis = _attempt(problems, lambda: load_crisis_words(locales_dir / "crisis"))
+    if flows is None or locales is None or resources is None or crisis is None:
         if locales is not None:  # still report translation problems in the same run
             problems.extend(p for p in locales.check() if not p.warning)
         raise ConfigError(problems)
     entry = ENTRY_FLOW if ENTRY_FLOW in flows else (sorted(flows)[0] if flows else "")
-    catalog = Catalog(flows, locales, resources, entry)
+    catalog = Catalog(flows, locales, resources, entry, crisis)
     errors = [p for p in check_catalog(catalog) if not p.warning]
     if errors:
         raise ConfigError(errors)

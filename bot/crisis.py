@@ -18,14 +18,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
+from bot.errors import ConfigError, Problem, display_path
+from bot.yamlfile import read_yaml
 
-from bot.config import PROJECT_ROOT
-
-CRISIS_DIR = PROJECT_ROOT / "locales" / "crisis"
 _LEET = {
     "0": "o",
     "1": "i",
@@ -110,18 +108,24 @@ def normalise(text: str) -> str:
 _SQUASH_FROM = 7  # letters; shorter phrases would match inside ordinary words
 
 
-@cache
-def _phrases(directory: Path = CRISIS_DIR) -> tuple[tuple[str, ...], tuple[str, ...]]:
+@dataclass(frozen=True)
+class CrisisWords:
     """Normalised phrases of every language, split by how they are compared: short ones as
     whole words in the spaced text, long ones anywhere in the text without spaces."""
-    phrases: list[str] = []
-    for path in sorted(directory.glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        phrases.extend(data.get("phrases", []))
-    return _forms(phrases)
+
+    words: tuple[str, ...]
+    squashed: tuple[str, ...]
+
+    def mentions(self, text: str) -> bool:
+        """True when ``text`` may speak of suicide, self-harm or immediate danger."""
+        spaced = normalise(text[:10_000])
+        if any(phrase in spaced for phrase in self.words):
+            return True
+        squashed = _squash(spaced)
+        return any(compact in squashed for compact in self.squashed)
 
 
-def _forms(phrases: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def crisis_words(phrases: Iterable[str]) -> CrisisWords:
     words: dict[str, None] = {}
     squashed: dict[str, None] = {}
     for phrase in phrases:
@@ -131,19 +135,39 @@ def _forms(phrases: Iterable[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
             # Also catches spaced-out letters ("s u i c i d e") and attached prefixes
             # ("بالانتحار"); a whole-word match would imply this one, so it is not repeated.
             squashed[compact] = None
-        else:
+        elif compact:
             words[spaced] = None
-    return tuple(words), tuple(squashed)
+    return CrisisWords(tuple(words), tuple(squashed))
 
 
-def mentions_crisis(text: str) -> bool:
-    """True when ``text`` may speak of suicide, self-harm or immediate danger."""
-    spaced = normalise(text[:10_000])
-    words, long_phrases = _phrases()
-    if any(phrase in spaced for phrase in words):
-        return True
-    squashed = _squash(spaced)
-    return any(compact in squashed for compact in long_phrases)
+def load_crisis_words(directory: Path) -> CrisisWords:
+    """Every list in ``directory`` (``locales/crisis``), read at start-up with the flows:
+    a broken list is refused with file, line and reason, rather than found out at the
+    first message a teen types, and no lists at all is refused too (typed words of
+    crisis would never bring the emergency numbers)."""
+    phrases: list[str] = []
+    problems: list[Problem] = []
+    paths = sorted(directory.glob("*.yaml"))
+    for path in paths:
+        try:
+            doc = read_yaml(path)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+            continue
+        found = doc.data.get("phrases") if isinstance(doc.data, dict) else None
+        if not isinstance(found, list) or not found:
+            problems.append(doc.problem((), "expected 'phrases:' followed by a list of phrases"))
+            continue
+        for i, phrase in enumerate(found):
+            if not isinstance(phrase, str) or not normalise(phrase).strip():
+                problems.append(doc.problem(("phrases", i), f"phrase {phrase!r} has no letters"))
+            else:
+                phrases.append(phrase)
+    if not paths:
+        problems.append(Problem(display_path(directory), 1, "no crisis word lists (*.yaml)"))
+    if problems:
+        raise ConfigError(problems)
+    return crisis_words(phrases)
 
 
 def _squash(spaced: str) -> str:

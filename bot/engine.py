@@ -28,7 +28,6 @@ from bot.conversation import (
     Text,
     Unsupported,
 )
-from bot.crisis import mentions_crisis
 from bot.flows import BACK, FLOW_JUMP, SKIP, Flow, Step
 from bot.policy import Policy
 from bot.render import help_line, resource_block, step_text, summary_text
@@ -423,7 +422,7 @@ class _Turn:
         self.show_step()
 
     def text(self, text: str) -> None:
-        if mentions_crisis(text):
+        if self.catalog.crisis.mentions(text):
             self.emergency()
             return
         if self.conv.active:

@@ -18,7 +18,7 @@ import yaml
 from bot import crisis
 from bot.catalog import Catalog
 from bot.config import PROJECT_ROOT
-from bot.crisis import mentions_crisis, normalise
+from bot.crisis import load_crisis_words, normalise
 from bot.service import Dialogue
 from tests.fakebotapi import FakeBotApi
 from tests.harness import relais
@@ -270,6 +270,7 @@ MUST_NOT_TRIGGER: dict[str, list[str]] = {
 
 SHIPPED = sorted(p.stem for p in (PROJECT_ROOT / "locales").glob("*.yaml"))
 CRISIS_DIR = PROJECT_ROOT / "locales" / "crisis"
+mentions_crisis = load_crisis_words(CRISIS_DIR).mentions
 
 
 def _cases(table: dict[str, list[str]]) -> list[tuple[str, str]]:
