@@ -89,7 +89,8 @@ def _check(settings: Settings, max_age_days: int) -> int:
     flows = ", ".join(sorted(catalog.flows))
     print(
         f"OK: {len(catalog.flows)} flow(s) ({flows}), {len(catalog.locales.codes)} locale(s) "
-        f"({', '.join(catalog.locales.codes)}), {len(catalog.resources.by_id)} resource(s)"
+        f"({', '.join(catalog.locales.codes)}), {len(catalog.resources.by_id)} resource(s), "
+        f"{len(catalog.crisis)} crisis phrase(s)"
         + (f", {len(warnings)} warning(s)" if warnings else "")
     )
     return 0

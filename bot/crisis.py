@@ -116,6 +116,9 @@ class CrisisWords:
     words: tuple[str, ...]
     squashed: tuple[str, ...]
 
+    def __len__(self) -> int:
+        return len(self.words) + len(self.squashed)
+
     def mentions(self, text: str) -> bool:
         """True when ``text`` may speak of suicide, self-harm or immediate danger."""
         spaced = normalise(text[:10_000])
