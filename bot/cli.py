@@ -39,6 +39,10 @@ def _catalog(settings: Settings) -> Catalog:
 
 async def _console(settings: Settings, language: str | None) -> int:
     catalog = _catalog(settings)
+    if language is not None and catalog.locales.find(language) is None:
+        codes = ", ".join(catalog.locales.codes)
+        print(f"relais console: no '{language}' texts; languages: {codes}", file=sys.stderr)
+        return 2
     async with storage_from_url(settings.database_url) as storage:
         dialogue = Dialogue(Engine(catalog, settings.policy()), storage)
         await chat(dialogue, settings.pseudonym_secret.get_secret_value(), language=language)
@@ -166,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return 1
     except ModuleNotFoundError as exc:
-        extra = OPTIONAL_MODULES.get((exc.name or "").partition(".")[0])
+        extra = OPTIONAL_MODULES.get(exc.name or "")  # exactly: a broken install is a bug
         if extra is None:
             raise
         print(

@@ -106,6 +106,7 @@ def normalise(text: str) -> str:
 
 
 _SQUASH_FROM = 7  # letters; shorter phrases would match inside ordinary words
+_MIN_LETTERS = 3  # "a" or "il" would match almost every message
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def crisis_words(phrases: Iterable[str]) -> CrisisWords:
             # Also catches spaced-out letters ("s u i c i d e") and attached prefixes
             # ("بالانتحار"); a whole-word match would imply this one, so it is not repeated.
             squashed[compact] = None
-        elif compact:
+        else:
             words[spaced] = None
     return CrisisWords(tuple(words), tuple(squashed))
 
@@ -162,12 +163,25 @@ def load_crisis_words(directory: Path) -> CrisisWords:
             problems.append(doc.problem((), "expected 'phrases:' followed by a list of phrases"))
             continue
         for i, phrase in enumerate(found):
-            if not isinstance(phrase, str) or not normalise(phrase).strip():
-                problems.append(doc.problem(("phrases", i), f"phrase {phrase!r} has no letters"))
+            letters = normalise(phrase).replace(" ", "") if isinstance(phrase, str) else ""
+            if len(letters) < _MIN_LETTERS:
+                problems.append(
+                    doc.problem(
+                        ("phrases", i),
+                        f"phrase {phrase!r} is too short: under {_MIN_LETTERS} letters it "
+                        "would match ordinary messages",
+                    )
+                )
             else:
                 phrases.append(phrase)
     if not paths:
-        problems.append(Problem(display_path(directory), 1, "no crisis word lists (*.yaml)"))
+        problems.append(
+            Problem(
+                display_path(directory),
+                1,
+                "no crisis word lists (*.yaml): copy the shipped locales/crisis here",
+            )
+        )
     if problems:
         raise ConfigError(problems)
     return crisis_words(phrases)

@@ -68,11 +68,12 @@ class Locales:
 
     def resolve(self, language_code: str | None) -> str:
         """Pick the shipped locale for a Telegram ``language_code`` (``en-GB`` → ``en``)."""
-        if language_code:
-            base = language_code.split("-")[0].split("_")[0].lower()
-            if base in self.by_code:
-                return base
-        return self.default
+        return self.find(language_code) or self.default
+
+    def find(self, language_code: str | None) -> str | None:
+        """The shipped locale for ``language_code``, or None when there is none."""
+        base = (language_code or "").split("-")[0].split("_")[0].lower()
+        return base if base in self.by_code else None
 
     def has(self, key: str) -> bool:
         return key in self.by_code[REFERENCE_LOCALE].texts

@@ -70,6 +70,12 @@ def test_console_lang_wins_over_the_language_kept_from_before(tmp_path: Path) ->
     assert "Pour qui viens-tu" not in result.stdout
 
 
+def test_console_refuses_a_language_it_has_no_texts_for(tmp_path: Path) -> None:
+    result = run(["console", "--lang", "zz"], tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == "relais console: no 'zz' texts; languages: fr, ar, en, es, uk\n"
+
+
 def test_a_missing_extra_is_named_not_a_traceback(tmp_path: Path) -> None:
     """A deployment installed without the `export` extra (no tqdm here) asking for an
     export is told what to install."""

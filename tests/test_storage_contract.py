@@ -18,7 +18,7 @@ import pytest
 from bot.conversation import Conversation, Stat
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.groups import GroupSettings
-from bot.storage import storage_from_url
+from bot.storage import postgres, storage_from_url
 from bot.storage.base import HOUR, INSERT_CONVERSATION_SQL, Nudge, Storage
 from bot.storage.migrations import migrations_for
 from bot.storage.sent import FLUSH_AFTER
@@ -307,12 +307,13 @@ async def test_deleting_a_group(storage: Storage, noon: dt.datetime) -> None:
 async def test_moving_a_group_moves_settings_and_statistics(
     storage: Storage, noon: dt.datetime
 ) -> None:
-    await storage.save_group(group(greet=True), noon)
+    await storage.save_group(group(greet=True).with_(card_message_id=42), noon)
     await storage.save_group(group("new", "g" + "9" * 24), noon)  # made meanwhile: replaced
     opened = Conversation(locale="fr", origin="gk1", session="s1")
     await storage.save("u1", opened, expected_version=None, stats=[Stat("flow_started")], now=noon)
     assert await storage.move_group("gk1", "new") is True
     assert await storage.get_group("gk1") is None
+    # The card's message id stays behind: ids are per chat, 42 is another message there.
     assert await storage.get_group("new") == group("new", greet=True)
     assert await storage.group_by_token("g" + "9" * 24) is None
     assert [e.origin for e in await storage.fetch_events(*EVER)] == ["new"]
@@ -507,10 +508,13 @@ async def test_both_backends_keep_the_same_indexes(tmp_path: Path) -> None:
     assert "conversations_updated_at" not in on_postgres  # a HOT update needs it gone
 
 
-async def test_a_postgres_upgrade_waits_for_a_turn_in_flight(noon: dt.datetime) -> None:
+async def test_a_postgres_upgrade_waits_for_a_turn_in_flight(
+    noon: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A new replica migrating while one of the previous version is mid-turn: both finish,
     neither deadlocks, and the turn is kept. The turn holds its ledger row, the migration
     starts, then the turn writes its conversation and commits."""
+    monkeypatch.setattr(postgres, "MIGRATION_LOCK_WAIT", "10s")  # no retry gap to fall in
     async with fresh_schema() as url:
         schema = url.rpartition("search_path=")[2]
         old = await asyncpg.connect(TEST_DATABASE_URL, server_settings={"search_path": schema})
@@ -531,7 +535,17 @@ async def test_a_postgres_upgrade_waits_for_a_turn_in_flight(noon: dt.datetime) 
             await old.execute("INSERT INTO processed_updates VALUES ($1, $2)", 7, seconds)
             upgraded = storage_from_url(url)
             opening = asyncio.create_task(upgraded.__aenter__())
-            await asyncio.sleep(1.5)  # the migration is queued behind the turn by now
+            for _ in range(500):  # until the migration waits for a lock the turn holds
+                waiting = await old.fetchval(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE NOT l.granted AND n.nspname = $1",
+                    schema,
+                )
+                if waiting:
+                    break
+                await asyncio.sleep(0.01)
+            assert waiting, "the migration never waited for the turn"
             await old.execute(
                 INSERT_CONVERSATION_SQL, "teen", conv().to_json(), seconds, None, None
             )

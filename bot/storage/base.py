@@ -103,7 +103,8 @@ DELETE_GROUP_SQL = "DELETE FROM group_settings WHERE group_key = {key}"
 MOVE_GROUP_SQL = (
     "DELETE FROM group_settings WHERE group_key = {new} "
     "AND EXISTS (SELECT 1 FROM group_settings WHERE group_key = {old})",
-    "UPDATE group_settings SET group_key = {new} WHERE group_key = {old}",
+    # Message ids are per chat: the old group's card id means nothing in the supergroup.
+    "UPDATE group_settings SET group_key = {new}, card_message_id = NULL WHERE group_key = {old}",
     "UPDATE events SET origin = {new} WHERE origin = {old}",
 )
 # A turn's save, as both backends run it ($n placeholders; SQLite's are ?n). The reminder

@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 POOL_MAX = 5
 MIGRATION_LOCK_WAIT = "1s"  # per try; a turn holds its locks for about a millisecond
 MIGRATION_ATTEMPTS = 10
+MIGRATIONS_WAIT = 120.0  # seconds a starting replica waits for another one's migrations
 COMMAND_TIMEOUT = 10.0  # seconds; a stuck query becomes a StorageError, never a hang
 CLOSE_TIMEOUT = 10.0
 
@@ -105,7 +106,8 @@ def _count(status: str) -> int:
 
 
 async def _apply_migrations(conn: Connection) -> None:
-    await conn.execute(f"SELECT pg_advisory_lock({_LOCK_KEY})")
+    # Longer than COMMAND_TIMEOUT: another replica may hold it through its retries.
+    await conn.execute(f"SELECT pg_advisory_lock({_LOCK_KEY})", timeout=MIGRATIONS_WAIT)
     try:
         await conn.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT)"

@@ -44,6 +44,7 @@ from telegram.ext import (
 )
 
 from bot.conversation import Keyboard
+from bot.errors import StorageError
 from bot.groups import (
     DEFAULT_STATS_K,
     STATS_DAYS,
@@ -307,9 +308,6 @@ class GroupChats:
         settings = await self.settings_for(chat.id, now, keep=not refused)
         topic = message.message_thread_id if message.is_topic_message else None
         private = self.private_button(bot, settings)
-        if chat.id not in self._cards_written and name not in CARD:
-            self._cards_written.add(chat.id)
-            await self.rewrite_card(bot, chat.id, settings, now)
         if refused:
             text = self.texts.t(settings.locale, "group.admins_only")
             await self.say(bot, chat.id, text, topic=topic)
@@ -333,6 +331,13 @@ class GroupChats:
             await self.say(bot, chat.id, text, topic=topic)
         # /config shows missing rights itself; elsewhere an admin is told once it fails.
         await self.tidy(bot, message, settings, admin=admin and name not in CONFIG, topic=topic)
+        if chat.id not in self._cards_written and not refused and name not in CARD:
+            # After the answer, which must not wait for it (nor fail with it).
+            self._cards_written.add(chat.id)
+            try:
+                await self.rewrite_card(bot, chat.id, settings, now)
+            except StorageError as exc:
+                log.info("the help card could not be rewritten: %s", type(exc).__name__)
 
     async def post_card(
         self,
