@@ -271,7 +271,12 @@ async def test_a_card_pinned_by_an_earlier_version_is_rewritten_once(
     current = card.text
     card.text = "🛟 … 3018 · tous les jours 9h–23h · 🟢 ouvert maintenant, jusqu'à 23:00"
     async with bot(api, dialogue_factory()):  # a restart, with the newer version
-        await group.command(MEMBER, "aide", expect=2)
+        await group.command(MEMBER, "config")  # refused: changes nothing, the card neither
+        assert card.edits == 0
+        changed = await group.command(MEMBER, "urgence", expect=2)
+        [answer] = [m for m in changed if m.message_id != card.message_id]
+        assert "112" in (answer.text or "")
+        assert answer.revision < card.revision  # the emergency numbers first, then the card
         assert card.text == current and card.edits == 1
         assert card.buttons() == [["💬 Parler en privé"]]
         await group.command(MEMBER, "aide")
