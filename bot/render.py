@@ -79,9 +79,11 @@ def _resource_line(catalog: Catalog, resource_id: str, locale: str, now: dt.date
     if resource.sms:
         parts.append(texts.text(locale, "resource.sms", sms=resource.sms))
     parts.append(texts.text(locale, resource.hours_key))
-    status = None if now is None else resource.status(now)
-    if now is not None and status is not None and not status.always:  # hours say "24/7"
-        parts.append(open_status(catalog, resource, locale, now, status))
+    status = None
+    if now is not None:
+        status = resource.status(now)
+        if not status.always:  # otherwise its hours text already says "24/7"
+            parts.append(open_status(catalog, resource, locale, now, status))
     if resource.chat:
         parts.append(texts.text(locale, "resource.chat", url=str(resource.chat)))
     elif resource.url:
