@@ -285,8 +285,9 @@ class GroupChats:
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 log.info("the help card could not be rewritten: %s", exc.message)
-                if "not found" in exc.message.lower():  # an admin deleted it
-                    await self.storage.save_group(settings.with_(card_message_id=None), now)
+                if "not found" in exc.message.lower():  # an admin deleted it: forget it
+                    with contextlib.suppress(StorageError):  # or try again next start
+                        await self.storage.save_group(settings.with_(card_message_id=None), now)
         except TelegramError as exc:
             log.info("the help card could not be rewritten: %s", type(exc).__name__)
 
@@ -332,12 +333,8 @@ class GroupChats:
         # /config shows missing rights itself; elsewhere an admin is told once it fails.
         await self.tidy(bot, message, settings, admin=admin and name not in CONFIG, topic=topic)
         if chat.id not in self._cards_written and not refused and name not in CARD:
-            # After the answer, which must not wait for it (nor fail with it).
-            self._cards_written.add(chat.id)
-            try:
-                await self.rewrite_card(bot, chat.id, settings, now)
-            except StorageError as exc:
-                log.info("the help card could not be rewritten: %s", type(exc).__name__)
+            self._cards_written.add(chat.id)  # after the answer, which must not wait for it
+            await self.rewrite_card(bot, chat.id, settings, now)
 
     async def post_card(
         self,
