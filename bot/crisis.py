@@ -129,7 +129,7 @@ class CrisisWords:
         return any(compact in squashed for compact in self.squashed)
 
 
-def crisis_words(phrases: Iterable[str]) -> CrisisWords:
+def _crisis_words(phrases: Iterable[str]) -> CrisisWords:
     words: dict[str, None] = {}
     squashed: dict[str, None] = {}
     for phrase in phrases:
@@ -184,7 +184,7 @@ def load_crisis_words(directory: Path) -> CrisisWords:
         )
     if problems:
         raise ConfigError(problems)
-    return crisis_words(phrases)
+    return _crisis_words(phrases)
 
 
 def _squash(spaced: str) -> str:
