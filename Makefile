@@ -27,7 +27,7 @@ lint: install
 	$(VENV)/bin/ruff format --check bot tests bench
 	$(VENV)/bin/mypy
 
-# The export's HTML is checked in headless Chromium (tests/test_export_html.py): Debian's
+# The export's HTML is checked in headless Chromium (tests/export/test_export_html.py): Debian's
 # package, installed when missing (needs root, as on CI; else `sudo apt-get install chromium`).
 chromium:
 	@[ -x /usr/bin/chromium ] || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

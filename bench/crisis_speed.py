@@ -12,7 +12,7 @@ from __future__ import annotations
 import timeit
 
 from bot.config import PROJECT_ROOT
-from bot.crisis import load_crisis_words
+from bot.content.crisis import load_crisis_words
 
 mentions_crisis = load_crisis_words(PROJECT_ROOT / "locales" / "crisis").mentions
 

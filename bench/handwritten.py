@@ -30,8 +30,8 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.catalog import Catalog
-from bot.render import help_line
+from bot.content.catalog import Catalog
+from bot.dialogue.render import help_line
 
 App = Application[Any, Any, Any, Any, Any, Any]
 BACK = "<"

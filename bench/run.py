@@ -52,12 +52,13 @@ from telegram.ext import Application, ContextTypes, PicklePersistence  # noqa: E
 from bench.canned import CannedRequest  # noqa: E402
 from bench.handwritten import build_handwritten  # noqa: E402
 from bench.updates import interleaved  # noqa: E402
-from bot.catalog import Catalog, load_catalog  # noqa: E402
-from bot.conversation_cache import ConversationCache  # noqa: E402
-from bot.engine import Engine, callback_data  # noqa: E402
-from bot.service import Dialogue  # noqa: E402
+from bot.channels.telegram.app import build_application  # noqa: E402
+from bot.content.catalog import Catalog  # noqa: E402
+from bot.dialogue.checks import load_catalog  # noqa: E402
+from bot.dialogue.conversation_cache import ConversationCache  # noqa: E402
+from bot.dialogue.engine import Engine, callback_data  # noqa: E402
+from bot.dialogue.service import Dialogue  # noqa: E402
 from bot.storage.sqlite import SqliteStorage  # noqa: E402
-from bot.telegram.app import build_application  # noqa: E402
 
 App = Application[Any, Any, Any, Any, Any, Any]
 TOKEN = "123456:bench-token"

@@ -31,12 +31,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.catalog import load_catalog  # noqa: E402
-from bot.conversation import Command, Press  # noqa: E402
-from bot.conversation_cache import ConversationCache  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.dialogue.checks import load_catalog  # noqa: E402
+from bot.dialogue.conversation_cache import ConversationCache  # noqa: E402
+from bot.dialogue.engine import Engine  # noqa: E402
+from bot.dialogue.service import Dialogue  # noqa: E402
+from bot.domain.conversation import Command, Press  # noqa: E402
 from bot.privacy import pseudonym  # noqa: E402
-from bot.service import Dialogue  # noqa: E402
 from bot.storage.sqlite import SqliteStorage  # noqa: E402
 
 TURNS = (Command("start"), Press("start:1:who:me"), Press("victim:2:danger:no"))

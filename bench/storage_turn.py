@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.conversation import Conversation, Stat
+from bot.domain.conversation import Conversation, Stat
 from bot.storage import storage_from_url
 from tests.pg import fresh_schema
 

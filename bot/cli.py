@@ -18,18 +18,18 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from bot.catalog import Catalog, load_catalog
-from bot.checks import check_catalog
+from bot.channels.console import chat
 from bot.config import Settings
-from bot.console import chat
-from bot.conversation_cache import ConversationCache
-from bot.engine import Engine
+from bot.content.catalog import Catalog
+from bot.dialogue.checks import check_catalog, load_catalog
+from bot.dialogue.conversation_cache import ConversationCache
+from bot.dialogue.engine import Engine
+from bot.dialogue.service import Dialogue
 from bot.errors import ConfigError
 from bot.export.command import add_commands as add_export_commands
 from bot.export.command import dashboard as dashboard_command
 from bot.export.command import export as export_command
 from bot.logs import setup_logging
-from bot.service import Dialogue
 from bot.storage import storage_from_url
 
 
@@ -51,14 +51,14 @@ async def _console(settings: Settings, language: str | None) -> int:
 
 def _run(settings: Settings, webhook: bool = False) -> int:
     if webhook:
-        from bot.telegram.webhook import run_webhook
+        from bot.channels.telegram.webhook import run_webhook
 
         return run_webhook(settings, _catalog(settings))
     token = settings.token
     if not token:
         print("No TELEGRAM_BOT_TOKEN set: starting the console chat instead (Ctrl-D to quit).\n")
         return asyncio.run(_console(settings, None))
-    from bot.telegram.app import allowed_updates, build_application
+    from bot.channels.telegram.app import allowed_updates, build_application
 
     catalog = _catalog(settings)
     storage = storage_from_url(settings.database_url)
@@ -73,7 +73,7 @@ def _run(settings: Settings, webhook: bool = False) -> int:
         group_stats_k=settings.export_k,
         messages_per_second=settings.messages_per_second,
     )
-    gc.freeze()  # see bot.telegram.webhook.run_webhook
+    gc.freeze()  # see bot.channels.telegram.webhook.run_webhook
     application.run_polling(allowed_updates=allowed_updates())
     return 0
 

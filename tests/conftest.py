@@ -13,9 +13,10 @@ import pytest
 # PTB 22 warns on every RetryAfter unless told to use timedeltas; warnings are errors here.
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
-from bot.catalog import Catalog, load_catalog
 from bot.config import PROJECT_ROOT
-from bot.engine import Engine
+from bot.content.catalog import Catalog
+from bot.dialogue.checks import load_catalog
+from bot.dialogue.engine import Engine
 from bot.storage.sqlite import SqliteStorage
 from tests.fakebotapi import FakeBotApi
 
@@ -49,7 +50,7 @@ async def sqlite_storage(tmp_path: Path) -> AsyncIterator[SqliteStorage]:
 @pytest.fixture
 def dialogue_factory(catalog: Catalog, tmp_path: Path):  # type: ignore[no-untyped-def]
     """Make a ``Dialogue`` on a SQLite file that survives restarts within the test."""
-    from bot.service import Dialogue
+    from bot.dialogue.service import Dialogue
 
     def make(path: Path | None = None) -> Dialogue:
         return Dialogue(Engine(catalog), SqliteStorage(path or tmp_path / "bot.sqlite3"))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot.conversation import Conversation, Stat
+from bot.domain.conversation import Conversation, Stat
 from bot.storage.base import Storage
 
 PARIS = ZoneInfo("Europe/Paris")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bot.catalog import Catalog
-from bot.engine import callback_data
-from bot.flows import FLOW_JUMP, SKIP
+from bot.content.catalog import Catalog
+from bot.content.flows import FLOW_JUMP, SKIP
+from bot.dialogue.engine import callback_data
 
 
 def paths(catalog: Catalog, flow_id: str | None = None) -> Iterator[list[str]]:

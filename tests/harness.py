@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from telegram.ext import Application
 
-from bot.service import Dialogue
-from bot.telegram.app import allowed_updates, build_application
+from bot.channels.telegram.app import allowed_updates, build_application
+from bot.dialogue.service import Dialogue
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi, running
+
+# Every instant the tests can produce, for reading all statistics back.
+EVER = (dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC))
 
 App = Application[Any, Any, Any, Any, Any, Any]
 

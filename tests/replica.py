@@ -1,6 +1,6 @@
 """One Relais replica in webhook mode, in the test's process, against the fake Bot API.
 
-The same wiring as ``relais run --webhook`` (``bot.telegram.webhook.run_webhook``) minus
+The same wiring as ``relais run --webhook`` (``bot.channels.telegram.webhook.run_webhook``) minus
 the signal handling: tests start and stop it themselves, several at once if they like.
 """
 
@@ -13,13 +13,13 @@ from contextlib import asynccontextmanager
 import aiohttp
 from aiohttp import web
 
-from bot.catalog import Catalog
-from bot.engine import Engine
+from bot.channels.telegram.app import build_application
+from bot.channels.telegram.webhook import WebhookConfig, WebhookServer
+from bot.content.catalog import Catalog
+from bot.dialogue.engine import Engine
+from bot.dialogue.service import Dialogue
 from bot.metrics import Metrics
-from bot.service import Dialogue
 from bot.storage.base import Storage
-from bot.telegram.app import build_application
-from bot.telegram.webhook import WebhookConfig, WebhookServer
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi
 

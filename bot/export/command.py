@@ -33,10 +33,10 @@ def _timezone(settings: Settings) -> ZoneInfo:
 
 def _layout(settings: Settings) -> Layout:
     """Step and answer order from the flows; figures still come out if they do not load."""
-    from bot.catalog import load_catalog
+    from bot.content.catalog import read_catalog
 
     try:
-        catalog = load_catalog(settings.flows_dir, settings.locales_dir, settings.default_locale)
+        catalog = read_catalog(settings.flows_dir, settings.locales_dir, settings.default_locale)
     except ConfigError:
         print("warning: flows do not load (see `relais check`); plain ids", file=sys.stderr)
         return Layout()

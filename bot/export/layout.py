@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from bot.catalog import Catalog
-from bot.engine import SKIPPED
+from bot.content.catalog import Catalog
+from bot.domain.conversation import SKIPPED
 
 
 @dataclass(frozen=True)

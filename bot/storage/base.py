@@ -1,7 +1,7 @@
 """The storage protocol: a few async methods every backend implements.
 
 Conveniences belong to callers, not here, so a new backend stays small and the shared
-contract tests (``tests/test_storage_contract.py``) cover all of it.
+contract tests (``tests/storage/test_storage_contract.py``) cover all of it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from bot.conversation import Conversation, Stat
+from bot.domain.conversation import Conversation, Stat
+from bot.domain.group import GroupSettings
+from bot.domain.policy import SENT_RETENTION
 from bot.errors import StorageError
-from bot.groups import GroupSettings
 from bot.storage.sent import FLUSH_AFTER, PendingSent, SentRow
 
 log = logging.getLogger(__name__)
@@ -50,11 +51,6 @@ class Nudge:
 
     at: dt.datetime
     reach: str
-
-
-# Telegram lets a bot delete messages of a private chat for 48 hours; ids older than that
-# are useless to /effacer, so they are not kept longer.
-SENT_RETENTION = 48 * HOUR
 
 
 class EventRow(NamedTuple):
@@ -315,7 +311,7 @@ class Storage(ABC):
         backends give identical figures. Callers read long ranges in chunks.
         """
 
-    # -- groups: settings keyed by a pseudonym of the chat id (see ``bot/groups.py``) ----
+    # -- groups: settings keyed by a pseudonym of the chat id (see ``bot/domain/group.py``) ----
 
     @abstractmethod
     async def get_group(self, group_key: str) -> GroupSettings | None:

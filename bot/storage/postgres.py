@@ -1,7 +1,7 @@
 """PostgreSQL storage through asyncpg: for several replicas sharing one database.
 
 Same tables, same numbered migrations and same contract as the SQLite backend
-(``tests/test_storage_contract.py`` runs both). What differs is only what sharing needs:
+(``tests/storage/test_storage_contract.py`` runs both). What differs is only what sharing needs:
 
 - A connection pool per replica (``POOL_MAX`` connections each: an update holds one for a
   few milliseconds, so a handful serves Telegram's whole delivery rate).
@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Any
 import asyncpg
 import asyncpg.exceptions
 
-from bot.conversation import Conversation, Stat
+from bot.domain.conversation import Conversation, Stat
+from bot.domain.group import GroupSettings
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
-from bot.groups import GroupSettings
 from bot.storage.base import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,

@@ -42,9 +42,9 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from bot.conversation import Conversation, Stat
+from bot.domain.conversation import Conversation, Stat
+from bot.domain.group import GroupSettings
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
-from bot.groups import GroupSettings
 from bot.storage.base import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,

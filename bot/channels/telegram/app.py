@@ -1,0 +1,147 @@
+"""Wiring: the python-telegram-bot ``Application`` with every handler in its place.
+
+Only wiring lives here; each feature is its own module. Handler order matters where noted.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from bot.channels.telegram.groups import GroupChats, add_group_handlers, set_group_menus
+from bot.channels.telegram.housekeeping import Housekeeping
+from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.private import PrivateChat
+from bot.channels.telegram.retry import RetryPolicy
+from bot.dialogue.group_texts import GroupTexts
+from bot.dialogue.service import Dialogue
+from bot.domain.group import DEFAULT_STATS_K
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_UPDATES = 16  # chats handled at once (each chat's updates stay in order)
+API_TIMEOUT = 5.0  # seconds for one request to Telegram before it counts as failed
+MESSAGES_PER_SECOND = 30.0  # Telegram's bulk limit across all chats
+GROUP_MESSAGES_PER_MINUTE = 20.0  # Telegram's limit in one group
+
+# Commands shown in Telegram's menu, in French (the default language); /aide explains them.
+MENU = (
+    ("start", "Commencer / recommencer"),
+    ("urgence", "Numéros d'urgence"),
+    ("aide", "Ce que je sais faire"),
+    ("confidentialite", "Ce que je garde, et pourquoi"),
+    ("effacer", "Supprimer mes messages"),
+    ("oubli", "Tout oublier de moi"),
+    ("langue", "Changer de langue"),
+    ("stop", "Arrêter"),
+)
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure's type only: the update and the exception text may carry ids or
+    what the person typed, and neither may reach a log."""
+    error = context.error
+    log.error("update failed: %s", type(error).__name__ if error else "unknown error")
+
+
+async def _set_menu(application: Application) -> None:  # type: ignore[type-arg]
+    try:
+        await application.bot.set_my_commands([BotCommand(c, d) for c, d in MENU])
+    except Exception as exc:  # the menu is a comfort, not a reason to refuse to start
+        log.warning("could not set the command menu: %s", type(exc).__name__)
+
+
+def build_application(
+    token: str,
+    dialogue: Dialogue,
+    secret: str,
+    *,
+    base_url: str | None = None,
+    group_stats_k: int = DEFAULT_STATS_K,
+    concurrent_updates: int = CONCURRENT_UPDATES,
+    api_timeout: float = API_TIMEOUT,
+    messages_per_second: float = MESSAGES_PER_SECOND,
+    group_messages_per_minute: float = GROUP_MESSAGES_PER_MINUTE,
+    request: BaseRequest | None = None,
+    retry: RetryPolicy | None = None,
+) -> Application:  # type: ignore[type-arg]
+    """The bot, ready for ``run_polling`` (or to be driven by tests).
+
+    Updates of different chats are handled concurrently, those of one chat in order
+    (``bot.channels.telegram.ordering``), so a slow answer from Telegram to one child never makes
+    the others wait. ``api_timeout`` bounds each request to Telegram (read, write and
+    connect, in seconds); ``messages_per_second`` is the flood limit the rate limiter
+    keeps under, ``group_messages_per_minute`` the one per group (Telegram: 20/min; tests
+    raise it to run fast). ``request`` replaces the HTTP client (benchmarks answer in-process).
+    ``retry``: how long to keep trying when Telegram or the database fails (tests shorten it).
+
+    Under ``run_polling``/``run_webhook`` the application owns the storage's lifetime
+    (``post_init`` opens it before the first update, ``post_shutdown`` closes it after the
+    last). Code that drives ``initialize()``/``start()`` itself opens the storage itself.
+    """
+
+    housekeeping = Housekeeping(dialogue, secret)
+
+    async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+        await dialogue.storage.open()
+        await _set_menu(application)
+        await set_group_menus(application.bot)
+        housekeeping.start(application.bot)
+
+    async def post_shutdown(_: Application) -> None:  # type: ignore[type-arg]
+        await housekeeping.stop()
+        await dialogue.storage.close()
+
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .defaults(Defaults(link_preview_options=LinkPreviewOptions(is_disabled=True)))
+        # Retries a 429 after Telegram's retry_after; keeps us under the flood limits.
+        # Every call naming a group (sends, deletes, pins, getChatMember) counts towards
+        # that group's limit.
+        .rate_limiter(
+            AIORateLimiter(
+                overall_max_rate=messages_per_second,
+                group_max_rate=group_messages_per_minute,
+                max_retries=3,
+            )
+        )
+        .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+    )
+    if request is not None:
+        builder = builder.request(request)
+    else:
+        builder = builder.read_timeout(api_timeout).write_timeout(api_timeout)
+        builder = builder.connect_timeout(api_timeout)
+    if base_url:
+        builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
+    application = builder.build()
+    # Groups first: their handlers see group chats only, and must get every press on a
+    # group message before the private CallbackQueryHandler (which takes any press).
+    groups = GroupChats(
+        dialogue.storage, GroupTexts(dialogue.engine.catalog), secret, group_stats_k
+    )
+    add_group_handlers(application, groups)
+    private = PrivateChat(dialogue, secret, retry or RetryPolicy())
+    in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(MessageHandler(in_private, private.on_message))
+    application.add_handler(CallbackQueryHandler(private.on_press))
+    application.add_error_handler(on_error)
+    return application
+
+
+def allowed_updates() -> list[str]:
+    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER]

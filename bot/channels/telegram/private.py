@@ -1,0 +1,301 @@
+"""Private chats: every update becomes one engine event, and its replies are sent back.
+
+What happens when Telegram misbehaves is decided here: an edit that fails becomes a new
+message, "not modified" is ignored, a request that fails on the way is tried again
+(``bot.channels.telegram.retry``), and a person who blocked the bot has their conversation closed
+(logged without any id). When the database fails, the turn is tried again, then the
+person gets a calm message with 3018 rather than silence. Nothing here reads or logs what
+the person wrote beyond handing it to the engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from dataclasses import dataclass, field, replace
+from functools import lru_cache, partial
+from typing import Any
+
+from bot.channels.telegram.groups import find_origin
+from bot.channels.telegram.keyboards import markup_json
+from bot.channels.telegram.retry import TELEGRAM_DELAYS, RetryPolicy, name, retrying, storage_reason
+from bot.dialogue.render import help_line
+from bot.dialogue.service import Dialogue
+from bot.domain.conversation import Command, Event, Outcome, Press, Reply, Text, Unsupported
+from bot.domain.group import Origin
+from bot.domain.policy import SENT_RETENTION
+from bot.errors import AlreadyProcessed, StorageError
+from bot.privacy import pseudonym, seal
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=10_000)
+def sealed(secret: str, chat_id: int) -> str:
+    """The chat id sealed for the reminder, once per person among the last 10,000 (Fernet's
+    random IV and MAC cost more than the rest of a turn's reminder bookkeeping). In memory
+    only, like every update PTB holds."""
+    return seal(secret, chat_id)
+
+
+@dataclass
+class PrivateChat:
+    """Handlers for one-to-one chats, sharing the dialogue service and the secret."""
+
+    dialogue: Dialogue
+    secret: str
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+
+    def user_key(self, user_id: int) -> str:
+        return pseudonym(self.secret, "telegram", user_id)
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message in a private chat: a command, text, or something we cannot read."""
+        message = update.effective_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        event = event_of(message)
+        await self.turn(
+            context,
+            user.id,
+            user.language_code,
+            event,
+            message.chat_id,
+            update_id=update.update_id,
+            incoming=message.message_id,
+            origin=await self.origin_of(event),
+        )
+
+    async def origin_of(self, event: Event) -> Origin | None:
+        """The group whose card or /aide button opened this chat (``/start <token>``).
+
+        An unknown or forged token is no error: the chat simply starts without an origin.
+        """
+        if not isinstance(event, Command) or event.name != "start":
+            return None
+        return await find_origin(self.dialogue.storage, event.args)
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press. Always answered, or the person's app shows a spinner."""
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        await self.turn(
+            context,
+            query.from_user.id,
+            query.from_user.language_code,
+            Press((query.data or "")[:64]),
+            message.chat_id if message is not None else query.from_user.id,
+            update_id=update.update_id,
+            pressed=message,
+            query=query,
+        )
+
+    async def turn(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        user_id: int,
+        language_code: str | None,
+        event: Event,
+        chat_id: int,
+        *,
+        update_id: int,
+        incoming: int | None = None,
+        pressed: Message | None = None,
+        query: CallbackQuery | None = None,
+        origin: Origin | None = None,
+    ) -> None:
+        """One update: decide and save (reminder included), answer the press, reply,
+        then note the ids of the messages shown (written in the next batch)."""
+        user_key = self.user_key(user_id)
+        now = dt.datetime.now(dt.UTC)
+        for pause in (*self.retry.storage, None):
+            try:
+                outcome = await self.dialogue.handle(
+                    user_key,
+                    language_code,
+                    event,
+                    now,
+                    update_id=update_id,
+                    origin=origin,
+                    reach=sealed(self.secret, chat_id),
+                )
+                break
+            except AlreadyProcessed:  # a redelivery: it was answered the first time
+                return
+            except StorageError as exc:
+                if pause is None:
+                    log.error("database unavailable (%s); sent 3018 instead", storage_reason(exc))
+                    await self.apologise(context, chat_id, language_code, now, query)
+                    raise  # the webhook answers 500: Telegram delivers the update again
+                log.warning(
+                    "database unavailable (%s); retry in %.1f s", storage_reason(exc), pause
+                )
+                await asyncio.sleep(pause)
+        if query is not None:
+            await answer(query)
+        try:
+            if outcome.erase_messages:
+                sent = await self.erase(context, user_key, outcome, chat_id, now, incoming)
+            else:
+                sent = await send(context, chat_id, outcome, pressed, self.retry.telegram)
+        except Forbidden:
+            log.info("a user blocked the bot; their conversation is closed")
+            await self.dialogue.close(user_key, now)
+            return
+        except TelegramError as exc:  # refused, or still failing after every retry
+            # The step is saved: the person's next message shows the current question.
+            log.warning("reply not delivered (%s); the step is saved", name(exc))
+            return
+        if not outcome.forget:  # after /oubli, nothing new is recorded
+            ids = [*sent, *([incoming] if incoming is not None else [])]
+            self.dialogue.storage.record_sent(user_key, ids, now)
+
+    async def apologise(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        language_code: str | None,
+        now: dt.datetime,
+        query: CallbackQuery | None,
+    ) -> None:
+        """The database is down: say so calmly, and give 3018, which needs no database."""
+        catalog = self.dialogue.engine.catalog
+        locale = catalog.locales.resolve(language_code)
+        text = catalog.locales.text(locale, "error.storage", help=help_line(catalog, locale, now))
+        if query is not None:
+            await answer(query)
+        with contextlib.suppress(TelegramError):
+            message = partial(context.bot.send_message, chat_id, text)
+            await retrying(message, self.retry.telegram, "sendMessage")
+
+    async def erase(
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        user_key: str,
+        outcome: Outcome,
+        chat_id: int,
+        now: dt.datetime,
+        incoming: int | None,
+    ) -> list[int]:
+        """/effacer: delete both sides of this chat that Telegram still allows (48 h), then
+        say how many went and what could not (a phone may be seen by someone else)."""
+        storage = self.dialogue.storage
+        since = now - dt.timedelta(seconds=SENT_RETENTION)
+        ids = await storage.sent_messages(user_key, since)
+        if incoming is not None:
+            ids.append(incoming)
+        deleted = failed = 0
+        for message_id in sorted(set(ids)):
+            try:
+                await context.bot.delete_message(chat_id, message_id)
+                deleted += 1
+            except (BadRequest, Forbidden):
+                failed += 1
+        await storage.drop_sent(user_key)
+        texts = self.dialogue.engine.catalog.locales
+        locale = outcome.conversation.locale
+        text = texts.text(locale, "command.erased", deleted=deleted)
+        if failed:
+            text += "\n" + texts.text(locale, "command.erase_failed", failed=failed)
+        # The confirmation itself is recorded, so the next /effacer removes it too.
+        confirmation = replace(outcome, replies=(Reply(text),))
+        return await send(context, chat_id, confirmation, None, self.retry.telegram)
+
+
+def event_of(message: Message) -> Event:
+    """Classify a message; text is passed on for the engine to read, never kept."""
+    text = message.text
+    if text is not None:
+        if text.startswith("/"):
+            head, _, args = text[1:].partition(" ")
+            return Command(head.split("@")[0].lower(), args.strip())
+        return Text(text)
+    for kind in (
+        "sticker",
+        "photo",
+        "voice",
+        "video",
+        "video_note",
+        "document",
+        "audio",
+        "animation",
+        "location",
+        "contact",
+        "poll",
+    ):
+        if getattr(message, kind, None):
+            return Unsupported(kind)
+    return Unsupported("other")
+
+
+async def answer(query: CallbackQuery) -> None:
+    """Stop the spinner on the pressed button: once, and never at the cost of the reply
+    ("query is too old", or Telegram unreachable: the reply's own retries will tell)."""
+    try:
+        await post(query.get_bot(), "answerCallbackQuery", {"callback_query_id": query.id})
+    except TelegramError as exc:
+        if not isinstance(exc, BadRequest):
+            log.info("could not answer a button press (%s)", name(exc))
+
+
+async def send(
+    context: ContextTypes.DEFAULT_TYPE,
+    chat_id: int,
+    outcome: Outcome,
+    pressed: Message | None,
+    delays: tuple[float, ...] = TELEGRAM_DELAYS,
+) -> list[int]:
+    """Deliver replies in order; return the ids of the messages now showing them.
+
+    An edit replaces the pressed message when it can. Each request is retried after
+    ``delays`` while Telegram fails in a way that may heal; ``Forbidden`` (the person
+    blocked the bot) is raised at once."""
+    bot = context.bot
+    shown: list[int] = []
+    for reply in outcome.replies:
+        data: dict[str, object] = {
+            "chat_id": chat_id,
+            "text": reply.text,
+            "link_preview_options": NO_LINK_PREVIEW,
+        }
+        keyboard = markup_json(reply.keyboard)
+        if keyboard is not None:
+            data["reply_markup"] = keyboard
+        if reply.edit and pressed is not None:
+            pressed_id = pressed.message_id
+            try:
+                edit = partial(post, bot, "editMessageText", {**data, "message_id": pressed_id})
+                await retrying(edit, delays, "editMessageText")
+                shown.append(pressed_id)
+                pressed = None  # only the first edit replaces it; later replies are new
+                continue
+            except BadRequest as exc:
+                if "not modified" in exc.message.lower():
+                    shown.append(pressed_id)
+                    pressed = None
+                    continue
+                log.info("edit failed (%s); sending a new message instead", exc.message)
+        sent = await retrying(partial(post, bot, "sendMessage", data), delays, "sendMessage")
+        shown.append(int(sent["message_id"]))
+    return shown
+
+
+NO_LINK_PREVIEW = '{"is_disabled":true}'  # a string goes into the request body as is
+
+
+async def post(bot: Bot, method: str, data: dict[str, object]) -> Any:
+    """One Bot API call, its answer left as the JSON Telegram sent.
+
+    ``send_message`` and ``edit_message_text`` would turn each answer into a ``Message``
+    object we never read (nearly half of a turn's time in the benchmark); ``Bot._post`` is
+    the call they make underneath, through the same rate limiter, errors and retries.
+    Values are sent as given: strings as they are, anything else JSON-encoded."""
+    return await bot._post(method, data)

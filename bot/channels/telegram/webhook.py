@@ -1,0 +1,312 @@
+"""Webhook mode: Telegram POSTs each update to us; several replicas can share the work.
+
+``relais run --webhook`` serves three paths on one port (aiohttp, driven by us rather
+than PTB's ``run_webhook``, which can serve neither of the last two):
+
+- the webhook itself, at the path of ``WEBHOOK_URL``. A request without Telegram's
+  ``X-Telegram-Bot-Api-Secret-Token`` header equal to ``WEBHOOK_SECRET`` gets 403 (and a
+  log line, without the token): anyone can find the URL, only Telegram knows the secret.
+- ``/healthz``: 200 while the database answers (``storage.ping()``), 503 otherwise and
+  while stopping, so the load balancer sends updates to the replicas that can save them.
+- ``/metrics``: Prometheus text format (``bot.metrics``).
+
+An update is handled *before* its request is answered (through the application's update
+processor, not PTB's usual hand-off to ``update_queue``): a 200 means the new state is
+committed and the replies were sent. If the database fails, the answer is 500 and
+Telegram delivers the update again later (to this or another replica); the update ledger
+makes any redelivery of an update that was in fact applied change nothing and send nothing.
+
+SIGTERM (or Ctrl-C) drains: stop listening, answer 503 to requests still arriving on
+open connections (Telegram retries them elsewhere), finish the updates in flight, then
+stop the bot and close the database. The webhook stays registered with Telegram: the
+other replicas are still serving it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import hmac
+import logging
+import re
+import signal
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from bot.channels.telegram.app import allowed_updates, build_application
+from bot.config import Settings
+from bot.content.catalog import Catalog
+from bot.dialogue.engine import Engine
+from bot.dialogue.service import Dialogue
+from bot.errors import StorageError
+from bot.metrics import Metrics
+from bot.storage import storage_from_url
+from bot.storage.base import Storage
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+log = logging.getLogger(__name__)
+
+App = Application[Any, Any, Any, Any, Any, Any]
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
+HEALTH_TIMEOUT = 2.0  # seconds for the database to answer a health check
+# Longest wait for updates in flight at shutdown: a reply held by the rate limiter can take
+# a few seconds. Give the orchestrator's grace period more (docker: stop_grace_period).
+DRAIN_TIMEOUT = 25.0
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """Where Telegram finds us, and where we listen (behind the reverse proxy)."""
+
+    url: str
+    secret: str
+    listen: str = "127.0.0.1"
+    port: int = 8080
+    max_connections: int = 40
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path or "/"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> WebhookConfig:
+        """Validated settings; ``ValueError`` says what to fix."""
+        secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+        problems = []
+        if not settings.webhook_url:
+            problems.append("WEBHOOK_URL is not set (the public https URL Telegram calls)")
+        elif urlsplit(settings.webhook_url).scheme not in {"https", "http"}:
+            problems.append("WEBHOOK_URL must be an https:// URL (http only for a local Bot API)")
+        if not SECRET_FORMAT.fullmatch(secret):
+            problems.append(
+                "WEBHOOK_SECRET must be 1-256 characters among A-Z a-z 0-9 _ - "
+                "(without it anyone who finds the URL could post fake updates)"
+            )
+        if problems:
+            raise ValueError("; ".join(problems))
+        assert settings.webhook_url is not None
+        return cls(
+            url=settings.webhook_url,
+            secret=secret,
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            max_connections=settings.webhook_max_connections,
+        )
+
+
+class WebhookServer:
+    """The bot's ``Application`` behind an aiohttp server; ``start()`` then ``stop()``."""
+
+    def __init__(
+        self,
+        application: App,
+        storage: Storage,
+        metrics: Metrics,
+        config: WebhookConfig,
+        *,
+        dashboard: web.Application | None = None,
+    ) -> None:
+        self.application = application
+        self.dashboard = dashboard  # the operator page, mounted at /dashboard/ when given
+        self.storage = storage
+        self.metrics = metrics
+        self.config = config
+        self.accepting = False
+        self._secret = config.secret.encode()
+        self._runner: web.AppRunner | None = None
+        self._inflight = 0
+        # Errors PTB handed to its error handlers, by the Update object that raised them:
+        # ``process_update`` swallows them, and the HTTP status depends on them.
+        self._failures: dict[int, BaseException] = {}
+        application.add_error_handler(self._remember_error)
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful when configured as 0)."""
+        assert self._runner is not None and self._runner.addresses, "not started"
+        return int(self._runner.addresses[0][1])
+
+    async def start(self) -> None:
+        """Open the database, start the bot, listen, then tell Telegram where we are."""
+        app = self.application
+        await app.initialize()
+        if app.post_init:  # PTB calls it only from its run_* methods; we are one of those
+            await app.post_init(app)
+        await app.start()
+        web_app = web.Application()
+        web_app.router.add_post(self.config.path, self._on_update)
+        web_app.router.add_get("/healthz", self._on_health)
+        web_app.router.add_get("/metrics", self._on_metrics)
+        if self.dashboard is not None:
+            # Same process, same open storage; its own token check (401 without it).
+            web_app.add_subapp("/dashboard/", self.dashboard)
+        self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=DRAIN_TIMEOUT)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.config.listen, self.config.port).start()
+        self.accepting = True
+        # Every replica registers the same URL: harmless, and the last one up need not be
+        # told it is not the first. Pending updates are kept, never dropped.
+        await app.bot.set_webhook(
+            self.config.url,
+            secret_token=self.config.secret,
+            allowed_updates=allowed_updates(),
+            max_connections=self.config.max_connections,
+        )
+        log.info("webhook server listening on %s:%d", self.config.listen, self.port)
+
+    async def stop(self) -> None:
+        """Drain: no new updates, finish those in flight, stop the bot, close the database."""
+        self.accepting = False
+        if self._runner is not None:
+            if self._inflight:
+                log.info("stopping: finishing %d update(s) in flight", self._inflight)
+            # Stops listening, then waits (up to DRAIN_TIMEOUT) for running handlers.
+            await self._runner.cleanup()
+            self._runner = None
+        app = self.application
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+        if app.post_shutdown:  # closes the storage
+            await app.post_shutdown(app)
+        log.info("webhook server stopped")
+
+    # -- requests -----------------------------------------------------------------------
+
+    async def _on_update(self, request: web.Request) -> web.Response:
+        if not self.accepting:
+            self.metrics.updates.labels("unavailable").inc()
+            return web.Response(status=503, text="stopping")
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._secret):
+            self.metrics.updates.labels("refused").inc()
+            log.warning(
+                "refused a webhook request: secret token header %s",
+                "wrong" if given else "missing",
+            )
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.application.bot)
+        except Exception as exc:  # not JSON, or not an update: nothing to retry
+            self.metrics.updates.labels("invalid").inc()
+            log.warning("refused a webhook request that is not an update: %s", type(exc).__name__)
+            return web.Response(status=400)
+        started = time.perf_counter()
+        self._inflight += 1
+        try:
+            # Through the app's update processor, as polling does: chats concurrently, one
+            # chat's updates in arrival order, at most so many at once (back-pressure).
+            app = self.application
+            await app.update_processor.process_update(update, app.process_update(update))
+        finally:
+            self._inflight -= 1
+            self.metrics.latency.observe(time.perf_counter() - started)
+        error = self._failures.pop(id(update), None)
+        if error is None:
+            self.metrics.updates.labels("ok").inc()
+            return web.Response()
+        if isinstance(error, StorageError):
+            # Nothing was committed: let Telegram deliver it again once the database is back.
+            self.metrics.updates.labels("retry").inc()
+            return web.Response(status=500)
+        # A bug or a refusal from Telegram would fail again the same way: don't ask for it.
+        self.metrics.updates.labels("failed").inc()
+        return web.Response()
+
+    async def _remember_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Error handler (besides the app's own, which logs): note which update failed."""
+        if context.error is not None:
+            self.metrics.errors.labels(type(context.error).__name__).inc()
+            if isinstance(update, Update):
+                self._failures[id(update)] = context.error
+
+    async def _on_health(self, request: web.Request) -> web.Response:
+        if not self.accepting:
+            return web.Response(status=503, text="stopping\n")
+        try:
+            await asyncio.wait_for(self.storage.ping(), HEALTH_TIMEOUT)
+        except (StorageError, TimeoutError) as exc:
+            log.warning("health check: the database does not answer (%s)", type(exc).__name__)
+            return web.Response(status=503, text="database unreachable\n")
+        return web.Response(text="ok\n")
+
+    async def _on_metrics(self, request: web.Request) -> web.Response:
+        return web.Response(
+            body=self.metrics.render(), headers={"Content-Type": self.metrics.content_type}
+        )
+
+
+async def serve(server: WebhookServer) -> None:
+    """Run ``server`` until SIGTERM or SIGINT, then drain it."""
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stopping.set)
+    try:
+        await server.start()
+        await stopping.wait()
+        log.info("stop signal received")
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+        await server.stop()
+
+
+def run_webhook(settings: Settings, catalog: Catalog) -> int:
+    """``relais run --webhook``: the bot as one replica of a webhook deployment."""
+    token = settings.token
+    if not token:
+        log.error("webhook mode needs TELEGRAM_BOT_TOKEN")
+        return 1
+    try:
+        config = WebhookConfig.from_settings(settings)
+        storage = storage_from_url(settings.database_url)
+    except ValueError as exc:
+        log.error("cannot start the webhook: %s", exc)
+        return 1
+    metrics = Metrics()
+    application = build_application(
+        token,
+        Dialogue(Engine(catalog, settings.policy()), storage, observer=metrics),
+        settings.pseudonym_secret.get_secret_value(),
+        base_url=settings.bot_api_url,
+        group_stats_k=settings.export_k,
+        messages_per_second=settings.messages_per_second,
+    )
+    dashboard = None
+    if settings.dashboard_token is not None:
+        # Imported here: the operator page needs the `export` extra, the bot does not.
+        from bot.export.dashboard import dashboard_app
+        from bot.export.layout import layout_from_catalog
+
+        try:
+            dashboard = dashboard_app(
+                storage,
+                settings.dashboard_token.get_secret_value(),
+                k=settings.export_k,
+                tz=ZoneInfo(settings.export_timezone),
+                layout=layout_from_catalog(catalog),
+            )
+        except ValueError as exc:
+            log.error("cannot start the webhook: %s", exc)
+            return 1
+    server = WebhookServer(application, storage, metrics, config, dashboard=dashboard)
+    # What is built by now (catalog, application) lives as long as the process: frozen,
+    # Python's full garbage collections no longer scan it (under load they paused the
+    # loop for tens of ms each, in `bench/run.py`).
+    gc.freeze()
+    try:
+        asyncio.run(serve(server))
+    except (StorageError, TelegramError) as exc:  # at start-up: say why, without a traceback
+        log.error("cannot start the webhook: %s: %s", type(exc).__name__, exc)
+        return 1
+    return 0

@@ -1,0 +1,167 @@
+"""One turn of a conversation for any channel: load, decide, save, then reply.
+
+State is saved *before* the channel sends anything, so a crash after the save replays
+nothing and a crash before it loses nothing: the person's next press finds them where
+they were. A concurrent write by another replica (``ConflictError``) makes us re-read
+and decide again, so no answer is lost and no step skipped.
+
+Given the Telegram ``update_id``, the save also claims it in the update ledger, in the
+same transaction: a redelivered update raises ``AlreadyProcessed`` instead of being
+applied twice, and its channel sends nothing. The one window left is a crash after the
+commit and before the replies went out: then the redelivery is recognised and says
+nothing, and the person's next message finds them where they were (a lost reply, never
+a doubled one nor a skipped step).
+
+With a ``ConversationCache`` (polling mode: one process writes), a turn starts from the
+conversation this process saved last instead of reading it back; the version check of
+the save still catches any other writer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Protocol
+
+from bot.dialogue.conversation_cache import ConversationCache
+from bot.dialogue.engine import Engine
+from bot.domain.conversation import Event, Outcome
+from bot.domain.group import Origin
+from bot.errors import AlreadyProcessed, ConflictError, StorageError
+from bot.privacy import new_session_id
+from bot.storage.base import Nudge, Storage, Stored, hour_of
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 8
+
+
+class DialogueObserver(Protocol):
+    """What turns report, for metrics (``bot.metrics.Metrics`` implements it)."""
+
+    def saved(self, outcome: Outcome) -> None:
+        """A turn was saved; its replies are about to be sent."""
+
+    def conflict(self) -> None:
+        """Another writer saved the conversation first; the turn is re-applied."""
+
+    def duplicate(self) -> None:
+        """A redelivered update was recognised and ignored."""
+
+
+class Dialogue:
+    """The engine bound to storage; what every channel adapter calls."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        storage: Storage,
+        observer: DialogueObserver | None = None,
+        *,
+        cache: ConversationCache | None = None,
+    ) -> None:
+        self.engine = engine
+        self.storage = storage
+        self.observer = observer
+        self.cache = cache if cache is not None else ConversationCache(size=0)
+
+    async def handle(
+        self,
+        user_key: str,
+        language_code: str | None,
+        event: Event,
+        now: dt.datetime,
+        *,
+        update_id: int | None = None,
+        origin: Origin | None = None,
+        reach: str | None = None,
+    ) -> Outcome:
+        """Apply ``event`` for ``user_key`` and persist the result; return what to say.
+
+        ``origin``: the conversation was opened from a group's link; it continues in the
+        group's language and its statistics count for that group (never naming anyone).
+        ``reach``: the chat id sealed, to arm the one reminder when the person is left
+        mid-flow (any other turn cancels a pending one).
+        Raise ``AlreadyProcessed`` when ``update_id`` was handled before (say nothing)."""
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            stored = self.cache.get(user_key) if attempt == 1 else None
+            if stored is None:
+                stored = await self.storage.load(user_key)
+            if stored is None or self.expired(stored, now):
+                # Idle too long: start afresh, as promised in /confidentialite (the row is
+                # overwritten below, and `relais purge` deletes the ones never touched again).
+                conversation = self.engine.new_conversation(
+                    language_code, new_session_id(), hour_of(now)
+                )
+            else:
+                conversation = stored.conversation
+            if origin is not None:
+                locale = self.engine.catalog.locales.resolve(origin.locale)
+                conversation = conversation.with_(origin=origin.group_key, locale=locale)
+            outcome = self.engine.advance(conversation, event, now)
+            try:
+                version = await self.storage.save(
+                    user_key,
+                    outcome.conversation,
+                    expected_version=stored.version if stored else None,
+                    stats=outcome.stats,
+                    now=now,
+                    update_id=update_id,
+                    nudge=self.nudge(outcome, now, reach),
+                )
+            except ConflictError:
+                self.cache.drop(user_key)
+                log.info("conversation changed concurrently; re-applying (attempt %d)", attempt)
+                if self.observer:
+                    self.observer.conflict()
+                continue
+            except AlreadyProcessed:
+                log.info("update delivered twice; the second copy is ignored")
+                if self.observer:
+                    self.observer.duplicate()
+                raise
+            except StorageError:
+                self.cache.drop(user_key)
+                raise
+            if outcome.forget:
+                self.cache.drop(user_key)
+                await self.storage.forget(user_key)
+            else:
+                self.cache.put(user_key, Stored(outcome.conversation, version, now))
+            if self.observer:
+                self.observer.saved(outcome)
+            return outcome
+        raise ConflictError(f"gave up after {MAX_ATTEMPTS} concurrent changes")
+
+    async def forget(self, user_key: str) -> int:
+        self.cache.drop(user_key)
+        return await self.storage.forget(user_key)
+
+    async def close(self, user_key: str, now: dt.datetime) -> None:
+        """End the conversation, as /stop does, without a word: the person blocked the bot.
+
+        Nothing is left to resume or to remind them of; if they come back, they start again.
+        """
+        self.cache.drop(user_key)
+        for _ in range(MAX_ATTEMPTS):
+            stored = await self.storage.load(user_key)
+            if stored is None or not stored.conversation.active:
+                return
+            closed = stored.conversation.with_(flow=None, step=None, history=(), answers={})
+            try:
+                await self.storage.save(user_key, closed, expected_version=stored.version, now=now)
+                return
+            except ConflictError:
+                continue
+
+    def expired(self, stored: Stored, now: dt.datetime) -> bool:
+        idle = dt.timedelta(hours=self.engine.policy.state_idle_hours)
+        return stored.updated_at < now - idle
+
+    def nudge(self, outcome: Outcome, now: dt.datetime, reach: str | None) -> Nudge | None:
+        """The reminder this turn arms: only when the person is left with a question."""
+        minutes = self.engine.policy.nudge_minutes
+        if minutes <= 0 or reach is None or outcome.forget:
+            return None
+        if not self.engine.waiting_for_answer(outcome.conversation):
+            return None
+        return Nudge(now + dt.timedelta(minutes=minutes), reach)

@@ -1,5 +1,0 @@
-"""The Telegram channel: python-telegram-bot handlers that carry engine replies."""
-
-from bot.telegram.app import build_application
-
-__all__ = ["build_application"]

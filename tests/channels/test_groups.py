@@ -1,0 +1,486 @@
+"""End to end: Relais in a group, through the real PTB Application and the fake Bot API.
+
+A group with an admin (the creator) and a member. Each command by each, the deep link
+from the group opening a private conversation that counts for the group (and names
+nobody), the permission errors, the upgrade to a supergroup and the bot's removal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+from bot.dialogue.service import Dialogue
+from bot.domain.group import group_key
+from bot.storage.base import Storage
+from tests.conftest import SECRET
+from tests.fakebotapi import FakeBotApi, SentMessage, SimulatedUser, builders
+from tests.harness import EVER, relais
+
+GROUP = -4001  # a basic group
+SUPER = -1004001  # the same group once upgraded to a supergroup
+ADMIN, MEMBER, TEEN = 501, 502, 503
+# Seconds without a request before the bot counts as done: a group command makes a few
+# database trips between its requests, slow on a loaded machine.
+QUIET = 0.2
+
+
+def bot(api: FakeBotApi, dialogue: Dialogue, **options: Any) -> AbstractAsyncContextManager[Any]:
+    """Relais on the fake server. Telegram allows 20 messages a minute in a group, and PTB's
+    limiter counts every call naming the group: the tests make far more, so the limit is
+    lifted here (the limiter would only delay them)."""
+    return relais(api, dialogue, group_messages_per_minute=100_000, **options)
+
+
+class Group:
+    """A group seen from the test: people post commands, we read what the bot posted."""
+
+    def __init__(self, api: FakeBotApi, chat_id: int = GROUP, chat_type: str = "group") -> None:
+        self.api, self.chat_id, self.chat_type = api, chat_id, chat_type
+        self.last_command_id = 0
+
+    def seat(self, *, pin: bool = True, delete: bool = True) -> None:
+        """The creator, a member, and the bot as an administrator with these rights."""
+        self.api.add_chat(self.chat_id, chat_type=self.chat_type)
+        self.api.set_chat_member(self.chat_id, ADMIN, "creator")
+        self.api.set_chat_member(self.chat_id, MEMBER, "member")
+        self.api.set_chat_member(
+            self.chat_id,
+            self.api.bot_id,
+            "administrator",
+            can_pin_messages=pin,
+            can_delete_messages=delete,
+        )
+
+    @property
+    def messages(self) -> list[SentMessage]:
+        return self.api.messages(self.chat_id)
+
+    async def push(self, update: dict[str, Any], expect: int = 0) -> list[SentMessage]:
+        """Deliver an update; return the bot messages posted or edited in the group, once
+        there are at least ``expect`` of them and the bot has gone quiet."""
+        revision = self.api.revision
+        await self.api.dispatch(update)
+        await self.api.settle(quiet=QUIET)
+        for _ in range(250):  # a loaded machine can be slower than QUIET; up to 5 s more
+            if len(self.api.messages_changed_since(self.chat_id, revision)) >= expect:
+                break
+            await asyncio.sleep(0.02)
+        await self.api.settle(quiet=QUIET)
+        return self.api.messages_changed_since(self.chat_id, revision)
+
+    async def command(
+        self,
+        user_id: int,
+        command: str,
+        *,
+        to: str | None = "relais_test_bot",
+        sender_chat: int | None = None,
+        topic: int | None = None,
+        expect: int = 1,
+    ) -> list[SentMessage]:
+        """``/command@to`` by ``user_id`` (or as ``sender_chat``), in a forum ``topic``;
+        ``expect``: how many bot messages it should bring (see ``push``)."""
+        self.last_command_id = self.api.allocate_message_id(self.chat_id)
+        update = builders.group_command(
+            self.chat_id,
+            user_id,
+            command,
+            chat_type=self.chat_type,
+            bot_username=to,
+            sender_chat=sender_chat,
+            message_id=self.last_command_id,
+        )
+        if topic is not None:
+            update["message"].update(message_thread_id=topic, is_topic_message=True)
+        return await self.push(update, expect)
+
+    async def press(self, user_id: int, message: SentMessage, label: str) -> dict[str, Any]:
+        """Tap a button of a bot message in the group; return the callback's answer."""
+        button = message.button(label)
+        assert button is not None, f"no {label!r} in {message.buttons()}"
+        update = builders.callback(user_id, message, str(button["callback_data"]))
+        query_id = str(update["callback_query"]["id"])
+        await self.push(update)
+        for _ in range(250):
+            if query_id in self.api.callback_answers:
+                break
+            await asyncio.sleep(0.02)
+        await self.api.settle(quiet=QUIET)
+        return self.api.callback_answers[query_id]
+
+    def command_deleted(self) -> bool:
+        return self.api.is_deleted(self.chat_id, self.last_command_id)
+
+
+def person(api: FakeBotApi, user_id: int, language_code: str = "fr") -> SimulatedUser:
+    """Someone in their private chat with the bot."""
+    return SimulatedUser(api, user_id, language_code=language_code, quiet=QUIET)
+
+
+def private_link(message: SentMessage) -> str:
+    """The deep-link token behind the "talk privately" button."""
+    url = next(b["url"] for row in message.inline_keyboard for b in row if "url" in b)
+    parsed = urlparse(url)
+    assert parsed.netloc == "t.me" and parsed.path == "/relais_test_bot"
+    return parse_qs(parsed.query)["start"][0]
+
+
+async def origins(storage: Storage) -> set[str | None]:
+    return {e.origin for e in await storage.fetch_events(*EVER)}
+
+
+async def test_a_member_asks_for_help_and_talks_privately(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    dialogue = dialogue_factory()
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue):
+        # The admin switches the group to English.
+        config = await group.command(ADMIN, "config")
+        assert config[0].text.startswith("⚙️ Réglages")
+        answer = await group.press(ADMIN, config[0], "🇬🇧 English")
+        assert answer["text"] == "Saved ✅"
+        assert group.messages[-1].text.startswith("⚙️ Relais settings")
+        assert [b for b in group.messages[-1].buttons()[0] if "✓" in b] == ["✓ 🇬🇧 English"]
+
+        replies = await group.command(MEMBER, "aide")
+        assert len(replies) == 1
+        public = replies[0]
+        assert "3018" in public.text and "nobody here will see" in public.text
+        assert public.buttons() == [["💬 Talk privately"]]
+        # Not a reply to the member's message (that would point at them), and gone.
+        assert not {"reply_parameters", "reply_to_message_id"} & set(public.params)
+        assert group.command_deleted()
+
+        token = private_link(public)
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", token)
+        assert str(abs(GROUP)) not in token and token not in group_key(SECRET, GROUP)
+
+        # The member opens the private chat: it starts in the group's language (their own
+        # Telegram is French) and its statistics count for the group.
+        teen = person(api, MEMBER, language_code="fr")
+        first = await teen.send(f"/start {token}")
+        assert first[0].text.startswith("Hi 👋") and "3018" in first[0].text
+        await teen.press(teen.buttons()[0][0])
+        assert await origins(dialogue.storage) == {group_key(SECRET, GROUP)}
+        # Nothing about it was said in the group.
+        assert group.messages[-1] is public
+
+        stats = await group.command(ADMIN, "stats")
+        assert "Last 7 days: fewer than 5" in stats[0].text
+        assert "Last 30 days: fewer than 5" in stats[0].text
+
+
+async def test_stats_count_conversations_from_the_group_above_k(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    dialogue = dialogue_factory()
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue, group_stats_k=2):
+        token = private_link((await group.command(MEMBER, "aide"))[0])
+        first, second, outsider = person(api, 601), person(api, 602), person(api, 603)
+        await first.send(f"/start {token}")
+        await first.send("/recommencer")  # the same conversation, started again
+        await second.send(f"/start {token}")
+        await outsider.send("/start")  # not from the group
+        stats = await group.command(ADMIN, "stats")
+        assert "7 derniers jours : 2" in stats[0].text
+        assert "30 derniers jours : 2" in stats[0].text
+        assert await origins(dialogue.storage) == {group_key(SECRET, GROUP), None}
+
+
+async def test_admin_commands_are_refused_to_members_without_any_change(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    dialogue = dialogue_factory()
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue):
+        for command in ("config", "carte", "stats"):
+            replies = await group.command(MEMBER, command)
+            assert [m.text for m in replies] == [
+                "Désolé, cette commande est réservée aux admins du groupe. "
+                "Pour me parler en privé : /aide"
+            ]
+            assert group.command_deleted()  # discretion is on by default
+        assert api.pinned(GROUP) == []
+        assert await dialogue.storage.get_group(group_key(SECRET, GROUP)) is None
+
+        # A channel posting into the group is not an admin either.
+        refused = await group.command(ADMIN, "config", sender_chat=-100777)
+        assert refused[0].text.startswith("Désolé")
+
+        # The admin's card: 3018, hours, chat link, private button, pinned. No "open now":
+        # it stays pinned, and would tell a child at midnight that 3018 answers.
+        card = (await group.command(ADMIN, "carte"))[0]
+        assert "3018" in card.text and "9h–23h" in card.text and "https://3018.fr" in card.text
+        assert "maintenant" not in card.text
+        assert card.buttons() == [["💬 Parler en privé"]]
+        assert api.pinned(GROUP) == [card.message_id]
+        assert group.command_deleted()
+
+        # An anonymous admin (posting as the group) gets the settings.
+        config = (await group.command(ADMIN, "config", sender_chat=GROUP))[0]
+        assert config.text.startswith("⚙️ Réglages") and "⚠️" not in config.text
+        assert config.buttons()[1:] == [
+            ["📌 Carte épinglée : oui"],
+            ["🤫 Discrétion : oui"],
+            ["👋 Accueil : non"],
+        ]
+        # A member pressing a settings button is told no, and nothing changes.
+        before = await dialogue.storage.get_group(group_key(SECRET, GROUP))
+        assert before is not None and before.card_message_id == card.message_id
+        answer = await group.press(MEMBER, config, "🤫 Discrétion : oui")
+        assert answer["show_alert"] is True and "admins" in answer["text"]
+        assert config.edits == 0
+        assert await dialogue.storage.get_group(group_key(SECRET, GROUP)) == before
+
+        # The admin turns discretion off: members' commands now stay.
+        await group.press(ADMIN, config, "🤫 Discrétion : oui")
+        assert config.buttons()[2] == ["🤫 Discrétion : non"]
+        help_answer = (await group.command(MEMBER, "aide"))[0]
+        assert not group.command_deleted()
+        # The answer of the moment says whether 3018 is open; the card is left as it is.
+        assert "maintenant" in help_answer.text and card.edits == 0
+        # The admin unpins the card from the settings.
+        await group.press(ADMIN, config, "📌 Carte épinglée : oui")
+        assert api.pinned(GROUP) == []
+        # A new language rewrites the card already posted.
+        await group.press(ADMIN, config, "🇬🇧 English")
+        assert card.text.startswith("🛟 Bullied online") and "every day 9am–11pm" in card.text
+        assert card.buttons() == [["💬 Talk privately"]]
+
+
+async def test_a_card_pinned_by_an_earlier_version_is_rewritten_once(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    """A card keeps the words of the version that wrote it (an "open now" gone stale,
+    texts reviewed since) until the group's first command after the next start."""
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue_factory()):
+        card = (await group.command(ADMIN, "carte"))[0]
+    current = card.text
+    card.text = "🛟 … 3018 · tous les jours 9h–23h · 🟢 ouvert maintenant, jusqu'à 23:00"
+    async with bot(api, dialogue_factory()):  # a restart, with the newer version
+        await group.command(MEMBER, "config")  # refused: changes nothing, the card neither
+        assert card.edits == 0
+        changed = await group.command(MEMBER, "urgence", expect=2)
+        [answer] = [m for m in changed if m.message_id != card.message_id]
+        assert "112" in (answer.text or "")
+        assert answer.revision < card.revision  # the emergency numbers first, then the card
+        assert card.text == current and card.edits == 1
+        assert card.buttons() == [["💬 Parler en privé"]]
+        await group.command(MEMBER, "aide")
+        assert card.edits == 1  # once per start, not on every command
+
+
+async def test_missing_rights_are_named_for_admins_only(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    group = Group(api)
+    group.seat(pin=False, delete=False)
+    async with bot(api, dialogue_factory()):
+        replies = await group.command(ADMIN, "carte", expect=3)
+        texts = [m.text for m in replies]
+        assert len(texts) == 3 and "3018" in texts[0]
+        assert "« Épingler des messages »" in texts[1] and "/carte" in texts[1]
+        assert "« Supprimer des messages »" in texts[2]
+        assert api.pinned(GROUP) == [] and not group.command_deleted()
+
+        config = (await group.command(ADMIN, "config"))[0].text
+        assert "⚠️ Il me manque le droit « Épingler des messages »" in config
+        assert "⚠️ Il me manque le droit « Supprimer des messages »" in config
+
+        # A member is answered as usual, and not bothered with the bot's rights.
+        replies = await group.command(MEMBER, "aide")
+        assert len(replies) == 1 and "3018" in replies[0].text
+        assert not group.command_deleted()
+
+        # Not an administrator at all: say so.
+        api.set_chat_member(GROUP, api.bot_id, "member")
+        config = (await group.command(ADMIN, "config"))[0].text
+        assert "⚠️ Je ne suis pas administrateur ici" in config
+
+
+async def test_admin_list_is_refreshed_when_a_member_is_promoted(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue_factory()):
+        assert (await group.command(MEMBER, "stats"))[0].text.startswith("Désolé")
+        asked = len(api.calls_of("getChatAdministrators"))
+        # Within the cache's lifetime Telegram is not asked again...
+        assert (await group.command(MEMBER, "stats"))[0].text.startswith("Désolé")
+        assert len(api.calls_of("getChatAdministrators")) == asked
+        # ...but a promotion is seen at once.
+        await group.push(builders.chat_member_update(GROUP, MEMBER, "member", "administrator"))
+        assert (await group.command(MEMBER, "stats"))[0].text.startswith("📊")
+        await group.push(builders.chat_member_update(GROUP, MEMBER, "administrator", "member"))
+        assert (await group.command(MEMBER, "stats"))[0].text.startswith("Désolé")
+
+
+async def test_upgrade_to_supergroup_keeps_settings_link_and_statistics(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    dialogue = dialogue_factory()
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue):
+        config = (await group.command(ADMIN, "config"))[0]
+        await group.press(ADMIN, config, "🇬🇧 English")
+        token = private_link((await group.command(MEMBER, "aide"))[0])
+        await person(api, 601).send(f"/start {token}")
+
+        await group.push(builders.migrate(GROUP, SUPER))
+        supergroup = Group(api, SUPER, "supergroup")
+        await supergroup.push(builders.migrated_from(SUPER, GROUP))
+        supergroup.seat()
+
+        assert await dialogue.storage.get_group(group_key(SECRET, GROUP)) is None
+        moved = await dialogue.storage.get_group(group_key(SECRET, SUPER))
+        assert moved is not None and moved.token == token and moved.locale == "en"
+        assert await origins(dialogue.storage) == {group_key(SECRET, SUPER)}
+
+        # Cards already posted keep working, and count for the supergroup.
+        await person(api, 602).send(f"/start {token}")
+        assert await origins(dialogue.storage) == {group_key(SECRET, SUPER)}
+        stats = await supergroup.command(ADMIN, "stats")
+        assert "Last 30 days: fewer than 5" in stats[0].text  # English, as set before
+        assert private_link((await supergroup.command(MEMBER, "aide"))[0]) == token
+
+
+async def test_an_answer_to_an_upgraded_group_follows_it(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    """Telegram refuses a message to the old group id (``migrate_to_chat_id``) when the
+    upgrade's service message has not reached the bot yet: the answer and settings follow."""
+    dialogue = dialogue_factory()
+    group = Group(api)
+    group.seat()
+    api.add_chat(SUPER, chat_type="supergroup")
+    async with bot(api, dialogue):
+        token = private_link((await group.command(MEMBER, "aide"))[0])
+        api.fail_next(
+            "sendMessage",
+            400,
+            "Bad Request: group chat was upgraded to a supergroup chat",
+            parameters={"migrate_to_chat_id": SUPER},
+        )
+        await group.command(MEMBER, "aide", expect=0)  # answered in SUPER
+        assert "3018" in api.messages(SUPER)[-1].text
+        assert private_link(api.messages(SUPER)[-1]) == token
+        assert await dialogue.storage.get_group(group_key(SECRET, GROUP)) is None
+        assert await dialogue.storage.get_group(group_key(SECRET, SUPER)) is not None
+
+
+async def test_removed_bot_forgets_the_group_and_its_link(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    dialogue = dialogue_factory()
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue):
+        token = private_link((await group.command(MEMBER, "aide"))[0])
+        posted = len(group.messages)
+        update = builders.chat_member_update(
+            GROUP, api.bot_id, "administrator", "left", is_bot=True, actor_id=ADMIN
+        )
+        assert await group.push(update) == []
+        assert await dialogue.storage.get_group(group_key(SECRET, GROUP)) is None
+        # The old link now starts an ordinary private chat, counted for no group.
+        first = await person(api, TEEN).send(f"/start {token}")
+        assert "3018" in first[0].text
+        assert await origins(dialogue.storage) == {None}
+        assert len(group.messages) == posted
+
+
+async def test_bot_added_greets_admins_then_newcomers_when_asked(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    dialogue = dialogue_factory()
+    group = Group(api)
+    async with bot(api, dialogue):
+        added = builders.chat_member_update(
+            GROUP, api.bot_id, "left", "member", is_bot=True, actor_id=ADMIN
+        )
+        added["my_chat_member"]["from"]["language_code"] = "en"
+        hello = await group.push(added, expect=1)
+        assert len(hello) == 1 and "/carte" in hello[0].text and "Pin messages" in hello[0].text
+        group.seat()
+        settings = await dialogue.storage.get_group(group_key(SECRET, GROUP))
+        assert settings is not None and settings.locale == "en" and not settings.greet
+
+        assert await group.push(builders.new_members(GROUP, [701])) == []  # greeting is off
+        config = (await group.command(ADMIN, "config"))[0]
+        await group.press(ADMIN, config, "👋 Welcome: off")
+        greeting = await group.push(builders.new_members(GROUP, [702]), expect=1)
+        assert len(greeting) == 1 and greeting[0].text.startswith("👋 Welcome!")
+        assert greeting[0].buttons() == [["💬 Talk privately"]]
+        assert "Test" not in greeting[0].text  # nobody is named
+        assert await group.push(builders.new_members(GROUP, [703])) == []  # not every time
+
+        # The command menus: members see /aide and /urgence, admins also their own.
+        menus = {
+            call.params["scope"]["type"]: [c["command"] for c in call.params["commands"]]
+            for call in api.calls_of("setMyCommands")
+            if "scope" in call.params
+        }
+        assert menus["all_group_chats"] == ["aide", "urgence"]
+        assert menus["all_chat_administrators"] == ["aide", "urgence", "carte", "config", "stats"]
+
+
+async def test_emergency_in_a_forum_topic_answers_at_once_in_that_topic(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    group = Group(api, SUPER, "supergroup")
+    group.seat()
+    async with bot(api, dialogue_factory()):
+        replies = await group.command(MEMBER, "urgence", to=None, topic=77)
+        for number in ("112", "17", "114", "3114", "119"):
+            assert number in replies[0].text
+        assert replies[0].buttons() == [["💬 Parler en privé"]]
+        assert replies[0].params["message_thread_id"] == 77
+        assert group.command_deleted()
+
+
+async def test_other_bots_commands_channels_and_forged_links_change_nothing(
+    dialogue_factory: Callable[..., Dialogue],
+) -> None:
+    # Telegram would not even deliver channel posts (not in allowed_updates); deliver them
+    # anyway to prove the bot ignores them without failing.
+    async with FakeBotApi(enforce_allowed_updates=False) as api:
+        dialogue = dialogue_factory()
+        group = Group(api)
+        group.seat()
+        async with bot(api, dialogue):
+            assert await group.command(MEMBER, "aide", to="otherbot", expect=0) == []
+            assert not group.command_deleted()
+            assert await group.command(ADMIN, "config", to="otherbot", expect=0) == []
+
+            post = builders.channel_post(-1005, "/aide")
+            post["channel_post"]["entities"] = [{"type": "bot_command", "offset": 0, "length": 5}]
+            await api.dispatch(post)
+            channel_added = builders.chat_member_update(
+                -1005, api.bot_id, "left", "administrator", is_bot=True, chat_type="channel"
+            )
+            await api.dispatch(channel_added)
+            await api.settle()
+            assert api.messages(-1005) == []
+
+            token = private_link((await group.command(MEMBER, "aide"))[0])
+            forged = token[:-1] + ("0" if token[-1] != "0" else "1")
+            for n, payload in enumerate((forged, "g" + "0" * 24, "g-123", "x" * 64)):
+                teen = person(api, 800 + n)
+                first = await teen.send(f"/start {payload}")
+                assert first[0].text.startswith("Salut 👋")
+            assert await origins(dialogue.storage) == {None}
+            assert await dialogue.storage.count_origin(group_key(SECRET, GROUP), EVER[0]) == 0
