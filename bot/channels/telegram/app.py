@@ -7,14 +7,6 @@ from __future__ import annotations
 
 import logging
 
-from bot.channels.telegram.groups import GroupChats, add_group_handlers, set_group_menus
-from bot.channels.telegram.housekeeping import Housekeeping
-from bot.channels.telegram.ordering import PerChatUpdateProcessor
-from bot.channels.telegram.private import PrivateChat
-from bot.channels.telegram.retry import RetryPolicy
-from bot.dialogue.group_texts import GroupTexts
-from bot.dialogue.service import Dialogue
-from bot.domain.group import DEFAULT_STATS_K
 from telegram import BotCommand, LinkPreviewOptions, Update
 from telegram.ext import (
     AIORateLimiter,
@@ -27,6 +19,15 @@ from telegram.ext import (
     filters,
 )
 from telegram.request import BaseRequest
+
+from bot.channels.telegram.groups import GroupChats, add_group_handlers, set_group_menus
+from bot.channels.telegram.housekeeping import Housekeeping
+from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.private import PrivateChat
+from bot.channels.telegram.retry import RetryPolicy
+from bot.dialogue.group_texts import GroupTexts
+from bot.dialogue.service import Dialogue
+from bot.domain.group import DEFAULT_STATS_K
 
 log = logging.getLogger(__name__)
 

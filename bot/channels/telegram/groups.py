@@ -20,22 +20,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.channels.telegram.keyboards import markup
-from bot.dialogue.group_texts import GroupTexts
-from bot.domain.conversation import Keyboard
-from bot.domain.group import (
-    DEFAULT_STATS_K,
-    STATS_DAYS,
-    BotRights,
-    GroupSettings,
-    Origin,
-    apply_choice,
-    group_key,
-    looks_like_token,
-    new_settings,
-)
-from bot.errors import StorageError
-from bot.storage.base import Storage
 from telegram import (
     Bot,
     BotCommand,
@@ -58,6 +42,23 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+
+from bot.channels.telegram.keyboards import markup
+from bot.dialogue.group_texts import GroupTexts
+from bot.domain.conversation import Keyboard
+from bot.domain.group import (
+    DEFAULT_STATS_K,
+    STATS_DAYS,
+    BotRights,
+    GroupSettings,
+    Origin,
+    apply_choice,
+    group_key,
+    looks_like_token,
+    new_settings,
+)
+from bot.errors import StorageError
+from bot.storage.base import Storage
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,12 @@ import contextlib
 import datetime as dt
 import logging
 
+from telegram import Bot
+from telegram.error import TelegramError
+
 from bot.channels.telegram.keyboards import markup
 from bot.dialogue.service import Dialogue
 from bot.privacy import unseal
-from telegram import Bot
-from telegram.error import TelegramError
 
 log = logging.getLogger(__name__)
 DAY = dt.timedelta(days=1)

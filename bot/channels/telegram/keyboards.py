@@ -6,8 +6,9 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from bot.domain.conversation import COPY_TEXT_LIMIT, Button, Keyboard
 from telegram import CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.domain.conversation import COPY_TEXT_LIMIT, Button, Keyboard
 
 
 def _button(button: Button) -> InlineKeyboardButton:

@@ -18,6 +18,10 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from typing import Any
 
+from telegram import Bot, CallbackQuery, Message, Update
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
 from bot.channels.telegram.groups import find_origin
 from bot.channels.telegram.keyboards import markup_json
 from bot.channels.telegram.retry import TELEGRAM_DELAYS, RetryPolicy, name, retrying, storage_reason
@@ -28,9 +32,6 @@ from bot.domain.group import Origin
 from bot.domain.policy import SENT_RETENTION
 from bot.errors import AlreadyProcessed, StorageError
 from bot.privacy import pseudonym, seal
-from telegram import Bot, CallbackQuery, Message, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
-from telegram.ext import ContextTypes
 
 log = logging.getLogger(__name__)
 

@@ -37,6 +37,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
 
 from bot.channels.telegram.app import allowed_updates, build_application
 from bot.config import Settings
@@ -47,9 +50,6 @@ from bot.errors import StorageError
 from bot.metrics import Metrics
 from bot.storage import storage_from_url
 from bot.storage.base import Storage
-from telegram import Update
-from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
 
 log = logging.getLogger(__name__)
 
