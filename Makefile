@@ -26,6 +26,7 @@ lint: install
 	$(VENV)/bin/ruff check bot tests bench
 	$(VENV)/bin/ruff format --check bot tests bench
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 # The export's HTML is checked in headless Chromium (tests/export/test_export_html.py): Debian's
 # package, installed when missing (needs root, as on CI; else `sudo apt-get install chromium`).

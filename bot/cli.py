@@ -1,4 +1,4 @@
-"""``relais``: the command line. Only wiring; each command's work lives in its module.
+"""``relais``: the command line. Parses, then hands each command to the module doing it.
 
 relais run       the Telegram bot (polling); without a token, the console chat
 relais run --webhook   one replica of a webhook deployment (see "Running at scale")
@@ -14,17 +14,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import gc
 import sys
 from collections.abc import Sequence
 
-from bot.channels.console import chat
+from bot import bootstrap
 from bot.config import Settings
-from bot.content.catalog import Catalog
-from bot.dialogue.checks import check_catalog, load_catalog
-from bot.dialogue.conversation_cache import ConversationCache
-from bot.dialogue.engine import Engine
-from bot.dialogue.service import Dialogue
+from bot.dialogue.checks import check_catalog
 from bot.errors import ConfigError
 from bot.export.command import add_commands as add_export_commands
 from bot.export.command import dashboard as dashboard_command
@@ -33,54 +28,19 @@ from bot.logs import setup_logging
 from bot.storage import storage_from_url
 
 
-def _catalog(settings: Settings) -> Catalog:
-    return load_catalog(settings.flows_dir, settings.locales_dir, settings.default_locale)
-
-
-async def _console(settings: Settings, language: str | None) -> int:
-    catalog = _catalog(settings)
-    if language is not None and catalog.locales.find(language) is None:
-        codes = ", ".join(catalog.locales.codes)
-        print(f"relais console: no '{language}' texts; languages: {codes}", file=sys.stderr)
-        return 2
-    async with storage_from_url(settings.database_url) as storage:
-        dialogue = Dialogue(Engine(catalog, settings.policy()), storage)
-        await chat(dialogue, settings.pseudonym_secret.get_secret_value(), language=language)
-    return 0
-
-
 def _run(settings: Settings, webhook: bool = False) -> int:
     if webhook:
-        from bot.channels.telegram.webhook import run_webhook
-
-        return run_webhook(settings, _catalog(settings))
+        return bootstrap.webhook(settings)
     token = settings.token
     if not token:
         print("No TELEGRAM_BOT_TOKEN set: starting the console chat instead (Ctrl-D to quit).\n")
-        return asyncio.run(_console(settings, None))
-    from bot.channels.telegram.app import allowed_updates, build_application
-
-    catalog = _catalog(settings)
-    storage = storage_from_url(settings.database_url)
-    # Polling: Telegram lets one process fetch updates, so it is the only writer of its
-    # conversations and may keep them cached (see bot/conversation_cache.py).
-    dialogue = Dialogue(Engine(catalog, settings.policy()), storage, cache=ConversationCache())
-    application = build_application(
-        token,
-        dialogue,
-        settings.pseudonym_secret.get_secret_value(),
-        base_url=settings.bot_api_url,
-        group_stats_k=settings.export_k,
-        messages_per_second=settings.messages_per_second,
-    )
-    gc.freeze()  # see bot.channels.telegram.webhook.run_webhook
-    application.run_polling(allowed_updates=allowed_updates())
-    return 0
+        return asyncio.run(bootstrap.console(settings, None))
+    return bootstrap.polling(settings, token)
 
 
 def _check(settings: Settings, max_age_days: int) -> int:
     try:
-        catalog = _catalog(settings)
+        catalog = bootstrap.catalog_from(settings)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem)
@@ -157,7 +117,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "run":
             return _run(settings, args.webhook)
         if args.command == "console":
-            return asyncio.run(_console(settings, args.lang))
+            return asyncio.run(bootstrap.console(settings, args.lang))
         if args.command == "check":
             return _check(settings, args.max_age)
         if args.command == "purge":

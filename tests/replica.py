@@ -1,6 +1,6 @@
 """One Relais replica in webhook mode, in the test's process, against the fake Bot API.
 
-The same wiring as ``relais run --webhook`` (``bot.channels.telegram.webhook.run_webhook``) minus
+The same wiring as ``relais run --webhook`` (``bot.bootstrap.webhook``) minus
 the signal handling: tests start and stop it themselves, several at once if they like.
 """
 
@@ -44,7 +44,7 @@ async def replica(
     config = WebhookConfig(
         url=f"http://127.0.0.1:{port}/telegram", secret=WEBHOOK_SECRET, port=port
     )
-    server = WebhookServer(application, storage, metrics, config, dashboard=dashboard)
+    server = WebhookServer(application, dialogue.ping, metrics, config, dashboard=dashboard)
     await server.start()
     try:
         yield server

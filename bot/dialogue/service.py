@@ -132,6 +132,10 @@ class Dialogue:
             return outcome
         raise ConflictError(f"gave up after {MAX_ATTEMPTS} concurrent changes")
 
+    async def ping(self) -> None:
+        """Raise ``StorageError`` while the database does not answer (health checks)."""
+        await self.storage.ping()
+
     async def forget(self, user_key: str) -> int:
         self.cache.drop(user_key)
         return await self.storage.forget(user_key)

@@ -25,31 +25,24 @@ other replicas are still serving it.
 from __future__ import annotations
 
 import asyncio
-import gc
 import hmac
 import logging
 import re
 import signal
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.channels.telegram.app import allowed_updates, build_application
+from bot.channels.telegram.app import allowed_updates
 from bot.config import Settings
-from bot.content.catalog import Catalog
-from bot.dialogue.engine import Engine
-from bot.dialogue.service import Dialogue
 from bot.errors import StorageError
 from bot.metrics import Metrics
-from bot.storage import storage_from_url
-from bot.storage.base import Storage
 
 log = logging.getLogger(__name__)
 
@@ -109,7 +102,7 @@ class WebhookServer:
     def __init__(
         self,
         application: App,
-        storage: Storage,
+        health: Callable[[], Awaitable[None]],
         metrics: Metrics,
         config: WebhookConfig,
         *,
@@ -117,7 +110,7 @@ class WebhookServer:
     ) -> None:
         self.application = application
         self.dashboard = dashboard  # the operator page, mounted at /dashboard/ when given
-        self.storage = storage
+        self.health = health  # raises StorageError while the database does not answer
         self.metrics = metrics
         self.config = config
         self.accepting = False
@@ -233,7 +226,7 @@ class WebhookServer:
         if not self.accepting:
             return web.Response(status=503, text="stopping\n")
         try:
-            await asyncio.wait_for(self.storage.ping(), HEALTH_TIMEOUT)
+            await asyncio.wait_for(self.health(), HEALTH_TIMEOUT)
         except (StorageError, TimeoutError) as exc:
             log.warning("health check: the database does not answer (%s)", type(exc).__name__)
             return web.Response(status=503, text="database unreachable\n")
@@ -259,54 +252,3 @@ async def serve(server: WebhookServer) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
         await server.stop()
-
-
-def run_webhook(settings: Settings, catalog: Catalog) -> int:
-    """``relais run --webhook``: the bot as one replica of a webhook deployment."""
-    token = settings.token
-    if not token:
-        log.error("webhook mode needs TELEGRAM_BOT_TOKEN")
-        return 1
-    try:
-        config = WebhookConfig.from_settings(settings)
-        storage = storage_from_url(settings.database_url)
-    except ValueError as exc:
-        log.error("cannot start the webhook: %s", exc)
-        return 1
-    metrics = Metrics()
-    application = build_application(
-        token,
-        Dialogue(Engine(catalog, settings.policy()), storage, observer=metrics),
-        settings.pseudonym_secret.get_secret_value(),
-        base_url=settings.bot_api_url,
-        group_stats_k=settings.export_k,
-        messages_per_second=settings.messages_per_second,
-    )
-    dashboard = None
-    if settings.dashboard_token is not None:
-        # Imported here: the operator page needs the `export` extra, the bot does not.
-        from bot.export.dashboard import dashboard_app
-        from bot.export.layout import layout_from_catalog
-
-        try:
-            dashboard = dashboard_app(
-                storage,
-                settings.dashboard_token.get_secret_value(),
-                k=settings.export_k,
-                tz=ZoneInfo(settings.export_timezone),
-                layout=layout_from_catalog(catalog),
-            )
-        except ValueError as exc:
-            log.error("cannot start the webhook: %s", exc)
-            return 1
-    server = WebhookServer(application, storage, metrics, config, dashboard=dashboard)
-    # What is built by now (catalog, application) lives as long as the process: frozen,
-    # Python's full garbage collections no longer scan it (under load they paused the
-    # loop for tens of ms each, in `bench/run.py`).
-    gc.freeze()
-    try:
-        asyncio.run(serve(server))
-    except (StorageError, TelegramError) as exc:  # at start-up: say why, without a traceback
-        log.error("cannot start the webhook: %s: %s", type(exc).__name__, exc)
-        return 1
-    return 0
