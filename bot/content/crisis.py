@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.content.yamlfile import read_yaml
+from bot.domain.crisis import CrisisHit, Tier
 from bot.errors import ConfigError, Problem, display_path
 
 _LEET = {
@@ -122,11 +123,17 @@ class CrisisWords:
 
     def mentions(self, text: str) -> bool:
         """True when ``text`` may speak of suicide, self-harm or immediate danger."""
+        return self.detect(text) is not None
+
+    def detect(self, text: str) -> CrisisHit | None:
+        """Which danger ``text`` may speak of, or ``None``."""
         spaced = normalise(text[:10_000])
         if any(phrase in spaced for phrase in self.words):
-            return True
+            return CrisisHit(Tier.SELF, None)
         squashed = _squash(spaced)
-        return any(compact in squashed for compact in self.squashed)
+        if any(compact in squashed for compact in self.squashed):
+            return CrisisHit(Tier.SELF, None)
+        return None
 
 
 def _crisis_words(phrases: Iterable[str]) -> CrisisWords:
