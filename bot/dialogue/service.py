@@ -25,8 +25,11 @@ from typing import Protocol
 
 from bot.dialogue.conversation_cache import ConversationCache
 from bot.dialogue.engine import Engine
+from bot.dialogue.group_service import GroupService
+from bot.dialogue.group_texts import GroupTexts
+from bot.dialogue.groups import GroupRules
 from bot.domain.conversation import Event, Outcome
-from bot.domain.group import Origin
+from bot.domain.group import DEFAULT_STATS_K, Origin, looks_like_token
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.privacy import new_session_id
 from bot.storage.base import Nudge, Storage, Stored, hour_of
@@ -131,6 +134,27 @@ class Dialogue:
                 self.observer.saved(outcome)
             return outcome
         raise ConflictError(f"gave up after {MAX_ATTEMPTS} concurrent changes")
+
+    async def connect(self) -> None:
+        """Open the storage (connect, migrate) before the first turn."""
+        await self.storage.open()
+
+    async def disconnect(self) -> None:
+        """Write what is pending and close the storage, after the last turn."""
+        await self.storage.close()
+
+    def groups(self, secret: str, stats_k: int = DEFAULT_STATS_K) -> GroupService:
+        """The group service on the same storage and catalog."""
+        rules = GroupRules(GroupTexts(self.engine.catalog), stats_k)
+        return GroupService(self.storage, rules, secret)
+
+    async def origin(self, payload: str) -> Origin | None:
+        """The group a ``/start <payload>`` deep link comes from, or ``None`` (no payload,
+        a forged or unknown token, a group the bot has left): then the chat starts as usual."""
+        if not looks_like_token(payload):
+            return None
+        settings = await self.storage.group_by_token(payload)
+        return None if settings is None else Origin(settings.key, settings.locale)
 
     async def ping(self) -> None:
         """Raise ``StorageError`` while the database does not answer (health checks)."""

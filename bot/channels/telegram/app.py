@@ -25,7 +25,6 @@ from bot.channels.telegram.housekeeping import Housekeeping
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.private import PrivateChat
 from bot.channels.telegram.retry import RetryPolicy
-from bot.dialogue.group_texts import GroupTexts
 from bot.dialogue.service import Dialogue
 from bot.domain.group import DEFAULT_STATS_K
 
@@ -95,14 +94,14 @@ def build_application(
     housekeeping = Housekeeping(dialogue, secret)
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
-        await dialogue.storage.open()
+        await dialogue.connect()
         await _set_menu(application)
         await set_group_menus(application.bot)
         housekeeping.start(application.bot)
 
     async def post_shutdown(_: Application) -> None:  # type: ignore[type-arg]
         await housekeeping.stop()
-        await dialogue.storage.close()
+        await dialogue.disconnect()
 
     builder = (
         ApplicationBuilder()
@@ -132,9 +131,7 @@ def build_application(
     application = builder.build()
     # Groups first: their handlers see group chats only, and must get every press on a
     # group message before the private CallbackQueryHandler (which takes any press).
-    groups = GroupChats(
-        dialogue.storage, GroupTexts(dialogue.engine.catalog), secret, group_stats_k
-    )
+    groups = GroupChats(dialogue.groups(secret, group_stats_k))
     add_group_handlers(application, groups)
     private = PrivateChat(dialogue, secret, retry or RetryPolicy())
     in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE

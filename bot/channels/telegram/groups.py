@@ -1,13 +1,11 @@
-"""Groups and supergroups: admin commands, the help card, and a private way out.
+"""Groups and supergroups on Telegram: updates in, Bot API calls out.
 
-A teacher or club admin adds the bot to a group. Members get a public answer that names
-nobody and a button to a *private* chat; admins get ``/config``, ``/carte`` and ``/stats``.
-Telegram decides who is an admin (``getChatAdministrators``); the list is kept in memory
-for a few minutes and dropped whenever a membership changes.
-
-The bot runs in privacy mode: here it reads commands and service messages, never the
-conversation. It stores the group's settings under a pseudonym of the chat id, nothing
-about members. Every group message goes through PTB's rate limiter (20/min per group).
+What to do is decided in ``bot.dialogue.groups`` (members get a public answer that names
+nobody and a button to a *private* chat; admins get ``/config``, ``/carte``, ``/stats``).
+Here: Telegram's word on who is an admin (``getChatAdministrators``, kept in memory for a
+few minutes and dropped whenever a membership changes), what the bot may do, and the
+calls. The bot runs in privacy mode: it reads commands and service messages, never the
+conversation. Every group message goes through PTB's rate limiter (20/min per group).
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from telegram import (
@@ -25,6 +24,7 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllGroupChats,
+    CallbackQuery,
     Chat,
     ChatMember,
     ChatMemberAdministrator,
@@ -44,37 +44,32 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.keyboards import markup
-from bot.dialogue.group_texts import GroupTexts
-from bot.domain.conversation import Keyboard
-from bot.domain.group import (
-    DEFAULT_STATS_K,
-    STATS_DAYS,
-    BotRights,
-    GroupSettings,
-    Origin,
-    apply_choice,
-    group_key,
-    looks_like_token,
-    new_settings,
+from bot.dialogue.group_service import GroupService
+from bot.dialogue.groups import (
+    COMMANDS,
+    AnswerPress,
+    BotAdded,
+    BotRemoved,
+    ChannelAction,
+    ConfigPress,
+    DeleteCommand,
+    GroupCommand,
+    GroupEvent,
+    MembersJoined,
+    Pin,
+    PostCard,
+    RewriteCard,
+    Say,
+    ShowConfig,
+    Unpin,
 )
-from bot.errors import StorageError
-from bot.storage.base import Storage
+from bot.domain.group import BotRights
 
 log = logging.getLogger(__name__)
 
 ADMIN_TTL = 300.0  # seconds an admin list is trusted without asking Telegram again
-GREET_INTERVAL = 300.0  # at most one greeting per group in this many seconds
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 GONE = (ChatMember.LEFT, ChatMember.BANNED)
-
-# Command names (with their English aliases) and what each does in a group.
-HELP = ("aide", "help", "start")
-EMERGENCY = ("urgence", "emergency")
-CARD = ("carte", "card")
-CONFIG = ("config", "settings")
-STATS = ("stats",)
-ADMIN_ONLY = frozenset(CARD + CONFIG + STATS)
-COMMANDS = HELP + EMERGENCY + CARD + CONFIG + STATS
 
 # Telegram's command menus in groups (French, the default language, like the private one).
 MEMBER_MENU = (("aide", "Parler en privé avec Relais"), ("urgence", "Numéros d'urgence"))
@@ -107,15 +102,6 @@ class AdminCache:
             self._lists.pop(chat_id, None)
 
 
-async def find_origin(storage: Storage, payload: str) -> Origin | None:
-    """The group a ``/start <payload>`` deep link comes from, or ``None`` (no payload,
-    a forged or unknown token, a group the bot has left): then the chat starts as usual."""
-    if not looks_like_token(payload):
-        return None
-    settings = await storage.group_by_token(payload)
-    return None if settings is None else Origin(settings.key, settings.locale)
-
-
 def command_name(text: str) -> str:
     """``/Aide@relais_bot args`` → ``aide``."""
     return text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
@@ -143,35 +129,13 @@ class _GroupMembers(ChatMemberHandler[Any, Any]):
 
 @dataclass
 class GroupChats:
-    """The handlers for groups, sharing storage, texts and the pseudonym secret."""
+    """The group handlers: each update becomes a group event for the service, and the
+    actions it returns become Bot API calls."""
 
-    storage: Storage
-    texts: GroupTexts
-    secret: str
-    stats_k: int = DEFAULT_STATS_K
+    service: GroupService
     admins: AdminCache = field(default_factory=AdminCache)
-    _greeted: dict[int, float] = field(default_factory=dict)
-    # Groups whose card this process has written or rewritten. A card pinned by an
-    # earlier version keeps that version's words (an "open now" that went stale, texts
-    # reviewed since) until rewritten: once per group, at its first command after a start.
-    _cards_written: set[int] = field(default_factory=set)
 
-    # -- settings and rights ------------------------------------------------------------
-
-    async def settings_for(
-        self, chat_id: int, now: dt.datetime, *, keep: bool = True
-    ) -> GroupSettings:
-        """The group's settings; defaults (in the deployment's language) the first time,
-        saved when ``keep`` (a deep link handed out must resolve). A refused command
-        passes ``keep=False``: it changes nothing, not even that."""
-        key = group_key(self.secret, chat_id)
-        settings = await self.storage.get_group(key)
-        if settings is None:
-            locale = self.texts.catalog.locales.default
-            settings = new_settings(self.secret, chat_id, locale)
-            if keep:
-                await self.storage.save_group(settings, now)
-        return settings
+    # -- what only Telegram knows -------------------------------------------------------
 
     async def is_admin(self, bot: Bot, message: Message) -> bool:
         """Telegram's word: the creator and administrators, including an anonymous admin
@@ -208,52 +172,85 @@ class GroupChats:
             return BotRights(True, bool(me.can_pin_messages), bool(me.can_delete_messages))
         return BotRights(admin=False, pin=False, delete=False)
 
-    # -- sending ------------------------------------------------------------------------
+    # -- carrying out the actions -------------------------------------------------------
 
-    async def say(
+    async def carry_out(
         self,
         bot: Bot,
         chat_id: int,
-        text: str,
-        keyboard: Keyboard = (),
+        actions: list[ChannelAction],
         *,
-        topic: int | None = None,
-    ) -> Message | None:
-        """Post in the group (in the forum ``topic`` asked from); never raises. Not a
-        reply to anyone: a reply would point at the member who asked."""
+        command: Message | None = None,
+        query: CallbackQuery | None = None,
+    ) -> None:
+        """Each action as Bot API calls, in order; none raises. ``command``: the member's
+        message being answered; ``query``: the button press being answered."""
+        now = dt.datetime.now(dt.UTC)
+        for action in actions:
+            match action:
+                case Say():
+                    await self.say(bot, chat_id, action)
+                case PostCard():
+                    sent = await self.say(
+                        bot, chat_id, Say(action.text, action.keyboard, action.topic)
+                    )
+                    if sent is not None:
+                        more = await self.service.card_posted(chat_id, action, sent.message_id, now)
+                        await self.carry_out(bot, chat_id, more)
+                case Pin():
+                    if not await self.pin(bot, chat_id, action.message_id):
+                        if action.otherwise is not None:
+                            await self.say(bot, chat_id, action.otherwise)
+                    elif action.then_unpin is not None:
+                        await self.pin(bot, chat_id, action.then_unpin, on=False)
+                case Unpin():
+                    await self.pin(bot, chat_id, action.message_id, on=False)
+                case DeleteCommand():
+                    failed = command is not None and not await self.delete(command)
+                    if failed and action.otherwise is not None:
+                        await self.say(bot, chat_id, action.otherwise)
+                case RewriteCard():
+                    if not await self.rewrite_card(bot, chat_id, action):
+                        await self.carry_out(
+                            bot, chat_id, await self.service.card_missing(chat_id, action, now)
+                        )
+                case AnswerPress():
+                    if query is not None:
+                        with contextlib.suppress(TelegramError):
+                            await query.answer(action.text, show_alert=action.alert)
+                case ShowConfig():
+                    if query is not None and isinstance(query.message, Message):
+                        try:
+                            await query.message.edit_text(
+                                action.text, reply_markup=markup(action.keyboard)
+                            )
+                        except TelegramError as exc:  # "not modified" after a stale press
+                            log.info("the settings message was not updated: %s", type(exc).__name__)
+
+    async def say(self, bot: Bot, chat_id: int, say: Say) -> Message | None:
+        """Post in the group (in the forum topic asked from); never raises."""
+        keyboard = markup(say.keyboard)
         try:
             return await bot.send_message(
-                chat_id, text, reply_markup=markup(keyboard), message_thread_id=topic
+                chat_id, say.text, reply_markup=keyboard, message_thread_id=say.topic
             )
         except ChatMigrated as exc:  # the service message may not have reached us yet
             await self.migrate(chat_id, exc.new_chat_id)
             with contextlib.suppress(TelegramError):
-                return await bot.send_message(exc.new_chat_id, text, reply_markup=markup(keyboard))
+                return await bot.send_message(exc.new_chat_id, say.text, reply_markup=keyboard)
         except Forbidden:
             log.info("the bot may no longer write in a group; message dropped")
         except TelegramError as exc:
             log.warning("a group message was refused: %s", type(exc).__name__)
         return None
 
-    async def tidy(
-        self,
-        bot: Bot,
-        message: Message,
-        settings: GroupSettings,
-        admin: bool,
-        topic: int | None = None,
-    ) -> None:
-        """Discretion: delete the command once answered, so the group keeps no trace of
-        who asked. Only admins hear about a missing right (they can grant it)."""
-        if not settings.discreet:
-            return
+    async def delete(self, message: Message) -> bool:
         try:
             await message.delete()
         except TelegramError:
             log.info("could not delete a command in a group (missing right?)")
-            if admin:
-                text = self.texts.t(settings.locale, "group.delete_failed")
-                await self.say(bot, message.chat.id, text, topic=topic)
+            return False
+        return True
 
     async def pin(self, bot: Bot, chat_id: int, message_id: int, *, on: bool = True) -> bool:
         try:
@@ -265,33 +262,28 @@ class GroupChats:
             return False
         return True
 
-    def private_button(self, bot: Bot, settings: GroupSettings) -> Keyboard:
-        return self.texts.private_button(settings, bot.username)
-
-    async def rewrite_card(
-        self, bot: Bot, chat_id: int, settings: GroupSettings, now: dt.datetime
-    ) -> None:
-        """Put the card already posted in the group's language and current words."""
-        if settings.card_message_id is None:
-            return
-        text = self.texts.card(settings)
+    async def rewrite_card(self, bot: Bot, chat_id: int, card: RewriteCard) -> bool:
+        """Edit the card; ``False`` only when it is gone (any other failure: try later)."""
         try:
             await bot.edit_message_text(
-                text,
+                card.text,
                 chat_id=chat_id,
-                message_id=settings.card_message_id,
-                reply_markup=markup(self.private_button(bot, settings)),
+                message_id=card.message_id,
+                reply_markup=markup(card.keyboard),
             )
         except BadRequest as exc:
             if "not modified" not in exc.message.lower():
                 log.info("the help card could not be rewritten: %s", exc.message)
-                if "not found" in exc.message.lower():  # an admin deleted it: forget it
-                    with contextlib.suppress(StorageError):  # or try again next start
-                        await self.storage.save_group(settings.with_(card_message_id=None), now)
+                return "not found" not in exc.message.lower()
         except TelegramError as exc:
             log.info("the help card could not be rewritten: %s", type(exc).__name__)
+        return True
 
-    # -- commands -----------------------------------------------------------------------
+    async def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        await self.service.migrated(old_chat_id, new_chat_id, dt.datetime.now(dt.UTC))
+        self.admins.drop(old_chat_id, new_chat_id)
+
+    # -- updates ------------------------------------------------------------------------
 
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any of our commands in a group, addressed to us (``/aide@otherbot`` never gets
@@ -299,140 +291,55 @@ class GroupChats:
         message, chat = update.effective_message, update.effective_chat
         if message is None or chat is None or not message.text:
             return
-        now = dt.datetime.now(dt.UTC)
-        if not await self.storage.claim_update(update.update_id, now):
-            return  # a redelivery: it was answered the first time
         bot = context.bot
-        name = command_name(message.text)
-        admin = name in ADMIN_ONLY and await self.is_admin(bot, message)
-        refused = name in ADMIN_ONLY and not admin
-        settings = await self.settings_for(chat.id, now, keep=not refused)
         topic = message.message_thread_id if message.is_topic_message else None
-        private = self.private_button(bot, settings)
-        if refused:
-            text = self.texts.t(settings.locale, "group.admins_only")
-            await self.say(bot, chat.id, text, topic=topic)
-        elif name in HELP or name in EMERGENCY:
-            if name in HELP:
-                text = self.texts.help(settings, now)
-            else:
-                text = self.texts.emergency(settings, now)
-            await self.say(bot, chat.id, text, private, topic=topic)
-        elif name in CARD:
-            await self.post_card(bot, chat.id, settings, now, topic=topic)
-        elif name in CONFIG:
-            text, keyboard = self.texts.config(settings, await self.rights(bot, chat.id))
-            await self.say(bot, chat.id, text, keyboard, topic=topic)
-        elif name in STATS:
-            week, month = [
-                await self.storage.count_origin(settings.key, now - dt.timedelta(days=days))
-                for days in STATS_DAYS
-            ]
-            text = self.texts.stats(settings, week, month, self.stats_k)
-            await self.say(bot, chat.id, text, topic=topic)
-        # /config shows missing rights itself; elsewhere an admin is told once it fails.
-        await self.tidy(bot, message, settings, admin=admin and name not in CONFIG, topic=topic)
-        if chat.id not in self._cards_written and not refused and name not in CARD:
-            self._cards_written.add(chat.id)  # after the answer, which must not wait for it
-            await self.rewrite_card(bot, chat.id, settings, now)
-
-    async def post_card(
-        self,
-        bot: Bot,
-        chat_id: int,
-        settings: GroupSettings,
-        now: dt.datetime,
-        *,
-        topic: int | None = None,
-    ) -> None:
-        """Post the help card, pin it (replacing the previous card's pin) if asked to."""
-        text = self.texts.card(settings)
-        sent = await self.say(bot, chat_id, text, self.private_button(bot, settings), topic=topic)
-        if sent is None:
-            return
-        previous = settings.card_message_id
-        await self.storage.save_group(settings.with_(card_message_id=sent.message_id), now)
-        self._cards_written.add(chat_id)
-        if not settings.pin_card:
-            return
-        if not await self.pin(bot, chat_id, sent.message_id):
-            notice = self.texts.t(settings.locale, "group.pin_failed")
-            await self.say(bot, chat_id, notice, topic=topic)
-        elif previous is not None and previous != sent.message_id:
-            await self.pin(bot, chat_id, previous, on=False)
-
-    # -- /config buttons ----------------------------------------------------------------
+        actions = await self.service.handle(
+            chat.id,
+            GroupCommand(command_name(message.text), topic),
+            dt.datetime.now(dt.UTC),
+            update_id=update.update_id,
+            bot_username=bot.username,
+            is_admin=partial(self.is_admin, bot, message),
+            rights=partial(self.rights, bot, chat.id),
+        )
+        await self.carry_out(bot, chat.id, actions, command=message)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """A button pressed in a group. Only admins change anything; everyone gets an
-        answer, so nobody's app is left with a spinner."""
+        """A button pressed on a message in a group."""
         query, chat = update.callback_query, update.effective_chat
         if query is None or chat is None:
             return
-        now = dt.datetime.now(dt.UTC)
-        if not await self.storage.claim_update(update.update_id, now):
-            return
         bot = context.bot
-        settings = await self.settings_for(chat.id, now, keep=False)  # saved if changed
-        if not await self.user_is_admin(bot, chat.id, query.from_user.id):
-            notice = self.texts.t(settings.locale, "group.config.admins_only")
-            with contextlib.suppress(TelegramError):
-                await query.answer(notice, show_alert=True)
-            return
-        changed = apply_choice(settings, query.data or "", self.texts.catalog.locales.codes)
-        if changed != settings:
-            await self.storage.save_group(changed, now)
-            await self.follow_up(bot, chat.id, settings, changed, now)
-        with contextlib.suppress(TelegramError):
-            await query.answer(self.texts.t(changed.locale, "group.config.saved"))
-        if isinstance(query.message, Message):
-            text, keyboard = self.texts.config(changed, await self.rights(bot, chat.id))
-            try:
-                await query.message.edit_text(text, reply_markup=markup(keyboard))
-            except TelegramError as exc:  # "not modified" after a stale press, mostly
-                log.info("the settings message was not updated: %s", type(exc).__name__)
-
-    async def follow_up(
-        self,
-        bot: Bot,
-        chat_id: int,
-        before: GroupSettings,
-        after: GroupSettings,
-        now: dt.datetime,
-    ) -> None:
-        """Make the existing card match new settings: pinned or not, in the new language."""
-        card = after.card_message_id
-        if card is None:
-            return
-        if before.pin_card != after.pin_card:
-            await self.pin(bot, chat_id, card, on=after.pin_card)  # /config shows rights
-        if before.locale != after.locale:
-            await self.rewrite_card(bot, chat_id, after, now)
-
-    # -- membership and service messages ------------------------------------------------
+        actions = await self.service.handle(
+            chat.id,
+            ConfigPress(query.data or ""),
+            dt.datetime.now(dt.UTC),
+            update_id=update.update_id,
+            bot_username=bot.username,
+            is_admin=partial(self.user_is_admin, bot, chat.id, query.from_user.id),
+            rights=partial(self.rights, bot, chat.id),
+        )
+        await self.carry_out(bot, chat.id, actions, query=query)
 
     async def on_my_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The bot was added to a group (introduce itself) or removed (forget the group)."""
+        """The bot was added to a group (introduce itself) or removed (forget the group);
+        a promotion or a change of rights says nothing."""
         change = update.my_chat_member
         if change is None:
             return
         chat_id = change.chat.id
         self.admins.drop(chat_id)
-        now = dt.datetime.now(dt.UTC)
         old, new = change.old_chat_member.status, change.new_chat_member.status
+        event: GroupEvent
         if new in GONE:
-            await self.storage.delete_group(group_key(self.secret, chat_id))
-            self._greeted.pop(chat_id, None)
-            self._cards_written.discard(chat_id)
+            event = BotRemoved()
+        elif old in GONE:
+            event = BotAdded(change.from_user.language_code)
+        else:
             return
-        if old not in GONE or not await self.storage.claim_update(update.update_id, now):
-            return  # a promotion or a change of rights: nothing to say
-        settings = await self.storage.get_group(group_key(self.secret, chat_id))
-        if settings is None:  # the group's language: that of the admin who added the bot
-            locale = self.texts.catalog.locales.resolve(change.from_user.language_code)
-            settings = new_settings(self.secret, chat_id, locale)
-            await self.storage.save_group(settings, now)
-        await self.say(context.bot, chat_id, self.texts.t(settings.locale, "group.added"))
+        now = dt.datetime.now(dt.UTC)
+        actions = await self.service.handle(chat_id, event, now, update_id=update.update_id)
+        await self.carry_out(context.bot, chat_id, actions)
 
     async def on_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Someone's status changed (promoted, demoted, left): re-ask who the admins are."""
@@ -440,8 +347,8 @@ class GroupChats:
             self.admins.drop(update.chat_member.chat.id)
 
     async def on_migrate(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """The group became a supergroup (a new chat id): its settings follow it. Both
-        service messages (old chat, new chat) arrive; the second finds nothing to move."""
+        """The group became a supergroup (a new chat id). Both service messages (old chat,
+        new chat) arrive; the second finds nothing to move."""
         message = update.effective_message
         if message is None:
             return
@@ -450,31 +357,20 @@ class GroupChats:
         elif message.migrate_from_chat_id is not None:
             await self.migrate(message.migrate_from_chat_id, message.chat.id)
 
-    async def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
-        old, new = group_key(self.secret, old_chat_id), group_key(self.secret, new_chat_id)
-        if await self.storage.move_group(old, new):
-            log.info("a group became a supergroup; its settings followed it")
-        self.admins.drop(old_chat_id, new_chat_id)
-
     async def on_new_members(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        """Newcomers (people, not bots): one line pointing to help, if the admins want it.
-        It names nobody, and comes at most once every few minutes."""
+        """Newcomers (people, not bots) may be greeted."""
         message = update.effective_message
         if message is None or not any(not u.is_bot for u in message.new_chat_members):
             return
-        chat_id = message.chat.id
-        now = dt.datetime.now(dt.UTC)
-        settings = await self.settings_for(chat_id, now)
-        last = self._greeted.get(chat_id)
-        if not settings.greet or (last is not None and time.monotonic() - last < GREET_INTERVAL):
-            return
-        if not await self.storage.claim_update(update.update_id, now):
-            return
-        self._greeted[chat_id] = time.monotonic()
-        bot = context.bot
-        await self.say(
-            bot, chat_id, self.texts.greeting(settings), self.private_button(bot, settings)
+        bot, chat_id = context.bot, message.chat.id
+        actions = await self.service.handle(
+            chat_id,
+            MembersJoined(),
+            dt.datetime.now(dt.UTC),
+            update_id=update.update_id,
+            bot_username=bot.username,
         )
+        await self.carry_out(bot, chat_id, actions)
 
 
 def add_group_handlers(application: Application, groups: GroupChats) -> None:  # type: ignore[type-arg]

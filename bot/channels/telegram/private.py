@@ -22,7 +22,6 @@ from telegram import Bot, CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram.groups import find_origin
 from bot.channels.telegram.keyboards import markup_json
 from bot.channels.telegram.retry import TELEGRAM_DELAYS, RetryPolicy, name, retrying, storage_reason
 from bot.dialogue.render import help_line
@@ -80,7 +79,7 @@ class PrivateChat:
         """
         if not isinstance(event, Command) or event.name != "start":
             return None
-        return await find_origin(self.dialogue.storage, event.args)
+        return await self.dialogue.origin(event.args)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press. Always answered, or the person's app shows a spinner."""

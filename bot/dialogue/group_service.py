@@ -1,0 +1,173 @@
+"""One group event for any channel: gather the facts, decide, save, then hand back what
+to do in the chat.
+
+The channel names the chat and passes the two lookups only it can make (is the sender an
+admin, what may the bot do there); they are asked only when the decision needs them.
+Groups are stored under a pseudonym of the chat id, nothing about members. What is kept
+in memory here (when newcomers were last greeted, whose card this process wrote) is never
+stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from bot.dialogue.groups import (
+    BotAdded,
+    CardMissing,
+    CardPosted,
+    ChannelAction,
+    ChatMigrated,
+    Claim,
+    Facts,
+    ForgetGroup,
+    GroupAction,
+    GroupEvent,
+    GroupRules,
+    MoveGroup,
+    NoteCardCurrent,
+    NoteGreeted,
+    PostCard,
+    RewriteCard,
+    SaveSettings,
+    needs_admin,
+    needs_counts,
+    needs_rights,
+    needs_settings,
+)
+from bot.domain.group import STATS_DAYS, BotRights, GroupSettings, group_key, new_settings
+from bot.errors import StorageError
+from bot.storage.base import Storage
+
+log = logging.getLogger(__name__)
+
+GREET_INTERVAL = 300.0  # at most one greeting per group in this many seconds
+
+Lookup = Callable[[], Awaitable[bool]]
+RightsLookup = Callable[[], Awaitable[BotRights]]
+
+
+async def _no() -> bool:
+    return False
+
+
+async def _none() -> BotRights:
+    return BotRights(admin=False, pin=False, delete=False)
+
+
+class GroupService:
+    """The group rules bound to storage; what a channel's group handlers call."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        rules: GroupRules,
+        secret: str,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.storage, self.rules, self.secret, self.clock = storage, rules, secret, clock
+        self._greeted: dict[int, float] = {}
+        self._cards_written: set[int] = set()  # chats whose card this process wrote
+
+    async def handle(
+        self,
+        chat_id: int,
+        event: GroupEvent,
+        now: dt.datetime,
+        *,
+        update_id: int | None = None,
+        bot_username: str = "",
+        is_admin: Lookup = _no,
+        rights: RightsLookup = _none,
+    ) -> list[ChannelAction]:
+        """Decide ``event`` in ``chat_id`` and save what it changes; return what to do in
+        the chat, in order. Nothing when ``update_id`` was handled before."""
+        settings, known = await self._settings(chat_id, event)
+        admin = needs_admin(event) and await is_admin()
+        counts = None
+        if needs_counts(event, admin):
+            week, month = [
+                await self.storage.count_origin(settings.key, now - dt.timedelta(days=days))
+                for days in STATS_DAYS
+            ]
+            counts = (week, month)
+        last = self._greeted.get(chat_id)
+        facts = Facts(
+            settings,
+            known=known,
+            admin=admin,
+            rights=await rights() if needs_rights(event, admin) else None,
+            counts=counts,
+            card_current=chat_id in self._cards_written,
+            greeted_recently=last is not None and self.clock() - last < GREET_INTERVAL,
+            bot_username=bot_username,
+        )
+        return await self._carry_out(chat_id, self.rules.decide(event, facts, now), now, update_id)
+
+    async def card_posted(
+        self, chat_id: int, card: PostCard, message_id: int, now: dt.datetime
+    ) -> list[ChannelAction]:
+        """The channel posted ``card`` as ``message_id``: remember it, pin it if asked."""
+        return await self.handle(chat_id, CardPosted(card, message_id), now)
+
+    async def card_missing(
+        self, chat_id: int, card: RewriteCard, now: dt.datetime
+    ) -> list[ChannelAction]:
+        """The card to rewrite is gone: forget its id, or try again at the next start."""
+        with contextlib.suppress(StorageError):
+            return await self.handle(chat_id, CardMissing(card), now)
+        return []
+
+    async def migrated(self, old_chat_id: int, new_chat_id: int, now: dt.datetime) -> None:
+        """The group became a supergroup: its settings and statistics follow it."""
+        await self.handle(old_chat_id, ChatMigrated(group_key(self.secret, new_chat_id)), now)
+
+    async def _settings(self, chat_id: int, event: GroupEvent) -> tuple[GroupSettings, bool]:
+        """The group's settings and whether they were stored; else defaults, in the
+        language of the admin who added the bot or the deployment's."""
+        locales = self.rules.texts.catalog.locales
+        if needs_settings(event):
+            stored = await self.storage.get_group(group_key(self.secret, chat_id))
+            if stored is not None:
+                return stored, True
+        language = event.language_code if isinstance(event, BotAdded) else None
+        locale = locales.resolve(language) if language else locales.default
+        return new_settings(self.secret, chat_id, locale), False
+
+    async def _carry_out(
+        self,
+        chat_id: int,
+        actions: list[GroupAction],
+        now: dt.datetime,
+        update_id: int | None,
+    ) -> list[ChannelAction]:
+        """Take the storage and memory actions now; return the others, in order."""
+        channel: list[ChannelAction] = []
+        for action in actions:
+            match action:
+                case Claim():
+                    if update_id is not None and not await self.storage.claim_update(
+                        update_id, now
+                    ):
+                        return []  # a redelivery: it was answered the first time
+                case SaveSettings():
+                    await self.storage.save_group(action.settings, now)
+                case ForgetGroup():
+                    await self.storage.delete_group(action.key)
+                    self._greeted.pop(chat_id, None)
+                    self._cards_written.discard(chat_id)
+                case MoveGroup():
+                    if await self.storage.move_group(action.old_key, action.new_key):
+                        log.info("a group became a supergroup; its settings followed it")
+                case NoteCardCurrent():
+                    self._cards_written.add(chat_id)
+                case NoteGreeted():
+                    self._greeted[chat_id] = self.clock()
+                case _:
+                    channel.append(action)
+        return channel
