@@ -48,6 +48,10 @@ def render(reply: Reply, out: TextIO, first_number: int = 1) -> list[Button]:
     return numbered
 
 
+async def _keep(message_id: int) -> bool:
+    return False
+
+
 async def chat(
     dialogue: Dialogue,
     secret: str,
@@ -61,7 +65,7 @@ async def chat(
     if language is not None:
         # Asked for on the command line, so it wins over the language kept from an
         # earlier session (in Telegram the app's language only opens a new conversation).
-        code = dialogue.engine.catalog.locales.resolve(language)
+        code = dialogue.locale(language)
         await dialogue.handle(
             user_key, language, Press(LANG_PREFIX + code), dt.datetime.now(dt.UTC)
         )
@@ -73,9 +77,8 @@ async def chat(
             buttons = []
             replies = outcome.replies
             if outcome.erase_messages:  # a terminal keeps its scrollback: nothing to delete
-                texts = dialogue.engine.catalog.locales
-                locale = outcome.conversation.locale
-                replies = (Reply(texts.text(locale, "command.erased", deleted=0)),)
+                now = dt.datetime.now(dt.UTC)
+                replies = (await dialogue.erase(user_key, outcome, now, _keep)).replies
             for reply in replies:
                 buttons += render(reply, stdout, len(buttons) + 1)
         print("> ", end="", file=stdout, flush=True)

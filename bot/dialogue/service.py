@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot.dialogue.conversation_cache import ConversationCache
@@ -28,8 +30,10 @@ from bot.dialogue.engine import Engine
 from bot.dialogue.group_service import GroupService
 from bot.dialogue.group_texts import GroupTexts
 from bot.dialogue.groups import GroupRules
-from bot.domain.conversation import Event, Outcome
+from bot.dialogue.render import help_line
+from bot.domain.conversation import Event, Outcome, Reply
 from bot.domain.group import DEFAULT_STATS_K, Origin, looks_like_token
+from bot.domain.policy import SENT_RETENTION
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.privacy import new_session_id
 from bot.storage.base import Nudge, Storage, Stored, hour_of
@@ -49,6 +53,15 @@ class DialogueObserver(Protocol):
 
     def duplicate(self) -> None:
         """A redelivered update was recognised and ignored."""
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    """A reminder to send now: to the chat sealed in ``reach``, for ``user_key``."""
+
+    user_key: str
+    reach: str
+    reply: Reply
 
 
 class Dialogue:
@@ -134,6 +147,66 @@ class Dialogue:
                 self.observer.saved(outcome)
             return outcome
         raise ConflictError(f"gave up after {MAX_ATTEMPTS} concurrent changes")
+
+    def locale(self, language_code: str | None) -> str:
+        """The language the bot speaks for ``language_code`` (the default if it has none)."""
+        return self.engine.catalog.locales.resolve(language_code)
+
+    def unavailable(self, language_code: str | None, now: dt.datetime) -> str:
+        """What to say while the database is down: calmly, with 3018 (which needs none)."""
+        catalog = self.engine.catalog
+        locale = catalog.locales.resolve(language_code)
+        return catalog.locales.text(locale, "error.storage", help=help_line(catalog, locale, now))
+
+    # -- the ids of the messages a private chat shows, for /effacer ---------------------
+
+    def record_sent(self, user_key: str, message_ids: Sequence[int], now: dt.datetime) -> None:
+        """Note the ids of messages the person's chat now shows (written in a batch)."""
+        self.storage.record_sent(user_key, message_ids, now)
+
+    async def erase(
+        self,
+        user_key: str,
+        outcome: Outcome,
+        now: dt.datetime,
+        delete: Callable[[int], Awaitable[bool]],
+        also: Sequence[int] = (),
+    ) -> Outcome:
+        """/effacer: ``delete`` each message of this chat that can still go (the ones
+        recorded within Telegram's 48 h, and ``also``), then forget their ids. Return the
+        outcome with its confirmation: how many went and how many could not (a phone may
+        be seen by someone else)."""
+        since = now - dt.timedelta(seconds=SENT_RETENTION)
+        ids = {*await self.storage.sent_messages(user_key, since), *also}
+        deleted = failed = 0
+        for message_id in sorted(ids):
+            if await delete(message_id):
+                deleted += 1
+            else:
+                failed += 1
+        await self.storage.drop_sent(user_key)
+        texts, locale = self.engine.catalog.locales, outcome.conversation.locale
+        text = texts.text(locale, "command.erased", deleted=deleted)
+        if failed:
+            text += "\n" + texts.text(locale, "command.erase_failed", failed=failed)
+        return replace(outcome, replies=(Reply(text),))
+
+    # -- housekeeping -------------------------------------------------------------------
+
+    async def due_reminders(self, now: dt.datetime) -> list[DueReminder]:
+        """Claim the reminders due at ``now`` (each goes to one replica only) of people
+        still left with a question and quiet since they were armed."""
+        quiet_since = now - dt.timedelta(minutes=self.engine.policy.nudge_minutes)
+        return [
+            DueReminder(r.user_key, r.reach, self.engine.reminder(r.conversation, now))
+            for r in await self.storage.claim_reminders(now, quiet_since=quiet_since)
+            if self.engine.waiting_for_answer(r.conversation)
+        ]
+
+    async def purge(self, now: dt.datetime) -> int:
+        """Delete what the retention policy no longer allows to keep; return rows gone."""
+        events_before, idle_before = self.engine.policy.purge_before(now)
+        return await self.storage.purge(events_before=events_before, idle_before=idle_before)
 
     async def connect(self) -> None:
         """Open the storage (connect, migrate) before the first turn."""

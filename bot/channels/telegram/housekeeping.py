@@ -58,14 +58,12 @@ class Housekeeping:
 
     async def send_reminders(self, bot: Bot, now: dt.datetime) -> int:
         """Send every reminder due at ``now``; return how many went out."""
-        engine, storage = self.dialogue.engine, self.dialogue.storage
         sent = 0
-        quiet_since = now - dt.timedelta(minutes=engine.policy.nudge_minutes)
-        for reminder in await storage.claim_reminders(now, quiet_since=quiet_since):
-            chat_id = unseal(self.secret, reminder.reach)
-            if chat_id is None or not engine.waiting_for_answer(reminder.conversation):
+        for due in await self.dialogue.due_reminders(now):
+            chat_id = unseal(self.secret, due.reach)
+            if chat_id is None:
                 continue
-            reply = engine.reminder(reminder.conversation, now)
+            reply = due.reply
             try:
                 message = await bot.send_message(
                     chat_id, reply.text, reply_markup=markup(reply.keyboard)
@@ -73,14 +71,11 @@ class Housekeeping:
             except TelegramError as exc:  # blocked, deleted account...: one try only
                 log.info("reminder not delivered: %s", type(exc).__name__)
                 continue
-            storage.record_sent(reminder.user_key, [message.message_id], now)
+            self.dialogue.record_sent(due.user_key, [message.message_id], now)
             sent += 1
         return sent
 
     async def purge(self, now: dt.datetime) -> int:
-        events_before, idle_before = self.dialogue.engine.policy.purge_before(now)
-        gone = await self.dialogue.storage.purge(
-            events_before=events_before, idle_before=idle_before
-        )
+        gone = await self.dialogue.purge(now)
         log.info("purge: %d old row(s) deleted", gone)
         return gone

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from typing import Any
 
@@ -24,11 +24,9 @@ from telegram.ext import ContextTypes
 
 from bot.channels.telegram.keyboards import markup_json
 from bot.channels.telegram.retry import TELEGRAM_DELAYS, RetryPolicy, name, retrying, storage_reason
-from bot.dialogue.render import help_line
 from bot.dialogue.service import Dialogue
-from bot.domain.conversation import Command, Event, Outcome, Press, Reply, Text, Unsupported
+from bot.domain.conversation import Command, Event, Outcome, Press, Text, Unsupported
 from bot.domain.group import Origin
-from bot.domain.policy import SENT_RETENTION
 from bot.errors import AlreadyProcessed, StorageError
 from bot.privacy import pseudonym, seal
 
@@ -156,7 +154,7 @@ class PrivateChat:
             return
         if not outcome.forget:  # after /oubli, nothing new is recorded
             ids = [*sent, *([incoming] if incoming is not None else [])]
-            self.dialogue.storage.record_sent(user_key, ids, now)
+            self.dialogue.record_sent(user_key, ids, now)
 
     async def apologise(
         self,
@@ -167,9 +165,7 @@ class PrivateChat:
         query: CallbackQuery | None,
     ) -> None:
         """The database is down: say so calmly, and give 3018, which needs no database."""
-        catalog = self.dialogue.engine.catalog
-        locale = catalog.locales.resolve(language_code)
-        text = catalog.locales.text(locale, "error.storage", help=help_line(catalog, locale, now))
+        text = self.dialogue.unavailable(language_code, now)
         if query is not None:
             await answer(query)
         with contextlib.suppress(TelegramError):
@@ -186,27 +182,18 @@ class PrivateChat:
         incoming: int | None,
     ) -> list[int]:
         """/effacer: delete both sides of this chat that Telegram still allows (48 h), then
-        say how many went and what could not (a phone may be seen by someone else)."""
-        storage = self.dialogue.storage
-        since = now - dt.timedelta(seconds=SENT_RETENTION)
-        ids = await storage.sent_messages(user_key, since)
-        if incoming is not None:
-            ids.append(incoming)
-        deleted = failed = 0
-        for message_id in sorted(set(ids)):
+        say how many went and what could not."""
+
+        async def delete(message_id: int) -> bool:
             try:
                 await context.bot.delete_message(chat_id, message_id)
-                deleted += 1
             except (BadRequest, Forbidden):
-                failed += 1
-        await storage.drop_sent(user_key)
-        texts = self.dialogue.engine.catalog.locales
-        locale = outcome.conversation.locale
-        text = texts.text(locale, "command.erased", deleted=deleted)
-        if failed:
-            text += "\n" + texts.text(locale, "command.erase_failed", failed=failed)
+                return False
+            return True
+
+        also = [incoming] if incoming is not None else []
+        confirmation = await self.dialogue.erase(user_key, outcome, now, delete, also)
         # The confirmation itself is recorded, so the next /effacer removes it too.
-        confirmation = replace(outcome, replies=(Reply(text),))
         return await send(context, chat_id, confirmation, None, self.retry.telegram)
 
 
