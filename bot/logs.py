@@ -1,12 +1,17 @@
-"""Logging that cannot leak the bot token.
+"""Logging that cannot leak the bot token nor what people send.
 
 httpx logs every request URL at INFO, and Telegram URLs contain the token, so httpx is
 kept at WARNING; a filter also masks the token in any record, whatever logger wrote it.
+python-telegram-bot logs every update and every API call with its parameters and answer
+at DEBUG (typed texts, names, usernames), so it is kept at INFO: ``LOG_LEVEL=DEBUG`` is
+for Relais's own lines.
 """
 
 from __future__ import annotations
 
 import logging
+
+LIBRARY_LEVELS = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "telegram": logging.INFO}
 
 
 class RedactToken(logging.Filter):
@@ -33,5 +38,5 @@ def setup_logging(level: str, token: str | None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    for noisy in ("httpx", "httpcore"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    for name, ceiling in LIBRARY_LEVELS.items():
+        logging.getLogger(name).setLevel(max(ceiling, root.level))
