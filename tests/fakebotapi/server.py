@@ -29,7 +29,7 @@ import json
 import re
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Final, Literal, Self
@@ -454,6 +454,9 @@ class FakeBotApi:
         # working on an update, and ``settle`` keeps waiting (quiet alone is a guess that
         # a loaded machine can defeat).
         self.busy: Callable[[], bool] | None = None
+        # In-process runs (``InProcessRequest``): hands each dispatched update straight to
+        # the bot instead of queueing it for ``getUpdates``.
+        self.deliver: Callable[[JSON], Awaitable[None]] | None = None
 
         self._handlers: dict[str, tuple[str, Handler]] = {}
         for name, handler in self._method_table().items():
@@ -849,7 +852,13 @@ class FakeBotApi:
     async def dispatch(self, update: Mapping[str, Any]) -> int:
         """Deliver ``update`` the way the bot is listening: webhook if one is registered (an
         update type outside ``allowed_updates`` is withheld, as Telegram does), else the
-        ``getUpdates`` queue.  Returns the ``update_id``."""
+        ``getUpdates`` queue; in-process, :attr:`deliver`.  Returns the ``update_id``."""
+        if self.deliver is not None:
+            upd = self._prepare_update(update)
+            self._touch()
+            await self.deliver(upd)
+            self._touch()
+            return int(upd["update_id"])
         if not self.webhook_url:
             return self.push_update(update)
         upd = self._prepare_update(update)
@@ -979,13 +988,23 @@ class FakeBotApi:
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
-        raw_method = request.match_info["method"]
-        canonical, handler = self._handlers.get(raw_method.lower(), (raw_method, self._m_default))
         try:
             params = await self._read_params(request)
             parse_error: str | None = None
         except ValueError as exc:
             params, parse_error = {}, f"Bad Request: can't parse request: {exc}"
+        status, payload = await self.call(
+            request.match_info["token"], request.match_info["method"], params, parse_error
+        )
+        return web.json_response(payload, status=status)
+
+    async def call(
+        self, token: str, method: str, params: JSON, parse_error: str | None = None
+    ) -> tuple[int, JSON]:
+        """Answer one Bot API request (already decoded) as the HTTP server does: recorded in
+        :attr:`calls`, with the injected faults; returns the HTTP status and the payload.
+        ``InProcessRequest`` calls it directly, without HTTP."""
+        canonical, handler = self._handlers.get(method.lower(), (method, self._m_default))
         call = ApiCall(canonical, params, time.monotonic())
         self.calls.append(call)
         polling = canonical == "getUpdates"
@@ -997,9 +1016,7 @@ class FakeBotApi:
             if parse_error is not None:
                 status, payload = 400, BotApiError(400, parse_error).payload()
             else:
-                status, payload = await self._answer(
-                    request.match_info["token"], canonical, handler, params
-                )
+                status, payload = await self._answer(token, canonical, handler, params)
         finally:
             if not polling:
                 self._inflight -= 1
@@ -1007,7 +1024,7 @@ class FakeBotApi:
         call.status = status
         call.response = payload["result"] if payload.get("ok") else payload
         self._notify_calls()
-        return web.json_response(payload, status=status)
+        return status, payload
 
     async def _answer(
         self, token: str, method: str, handler: Handler, params: JSON
