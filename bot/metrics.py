@@ -29,7 +29,8 @@ class Metrics:
             "relais_updates",
             "Webhook requests, by result: ok, failed (an error while handling), "
             "retry (database trouble: answered 500 so Telegram redelivers), "
-            "refused (wrong secret token), invalid (not an update), unavailable (stopping)",
+            "refused (wrong secret token), invalid (not an update), unavailable (stopping), "
+            "queued (accepted at once because its chat was busy, handled in its turn)",
             ["result"],
             registry=r,
         )

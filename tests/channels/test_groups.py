@@ -32,8 +32,9 @@ QUIET = 0.2
 def bot(api: FakeBotApi, dialogue: Dialogue, **options: Any) -> AbstractAsyncContextManager[Any]:
     """Relais on the fake server. Telegram allows 20 messages a minute in a group, and PTB's
     limiter counts every call naming the group: the tests make far more, so the limit is
-    lifted here (the limiter would only delay them)."""
-    return relais(api, dialogue, group_messages_per_minute=100_000, **options)
+    lifted here (the limiter would only delay them), and so is the one help card a minute
+    (``test_backlog`` has it)."""
+    return relais(api, dialogue, group_messages_per_minute=100_000, group_help_window=0, **options)
 
 
 class Group:

@@ -20,7 +20,8 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot.channels.telegram.groups import GroupChats, add_group_handlers, set_group_menus
+from bot.channels.telegram.backlog import GROUP_WINDOW, Backlog
+from bot.channels.telegram.groups import HELP, GroupChats, add_group_handlers, set_group_menus
 from bot.channels.telegram.housekeeping import Housekeeping
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.private import PrivateChat
@@ -73,6 +74,7 @@ def build_application(
     api_timeout: float = API_TIMEOUT,
     messages_per_second: float = MESSAGES_PER_SECOND,
     group_messages_per_minute: float = GROUP_MESSAGES_PER_MINUTE,
+    group_help_window: float = GROUP_WINDOW,
     request: BaseRequest | None = None,
     retry: RetryPolicy | None = None,
 ) -> Application:  # type: ignore[type-arg]
@@ -83,7 +85,8 @@ def build_application(
     the others wait. ``api_timeout`` bounds each request to Telegram (read, write and
     connect, in seconds); ``messages_per_second`` is the flood limit the rate limiter
     keeps under, ``group_messages_per_minute`` the one per group (Telegram: 20/min; tests
-    raise it to run fast). ``request`` replaces the HTTP client (benchmarks answer in-process).
+    raise it to run fast), ``group_help_window`` the seconds between two help cards in one
+    group (``backlog``). ``request`` replaces the HTTP client (benchmarks answer in-process).
     ``retry``: how long to keep trying when Telegram or the database fails (tests shorten it).
 
     Under ``run_polling``/``run_webhook`` the application owns the storage's lifetime
@@ -92,6 +95,7 @@ def build_application(
     """
 
     housekeeping = Housekeeping(dialogue, secret)
+    crisis = dialogue.engine.catalog.crisis
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await dialogue.connect()
@@ -117,7 +121,16 @@ def build_application(
                 max_retries=3,
             )
         )
-        .concurrent_updates(PerChatUpdateProcessor(concurrent_updates))
+        .concurrent_updates(
+            PerChatUpdateProcessor(
+                concurrent_updates,
+                backlog=Backlog(
+                    group_once=dict.fromkeys(HELP, "help"),  # one help card at a time
+                    window=group_help_window,
+                ),
+                urgent=lambda text: crisis.detect(text) is not None,
+            )
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )

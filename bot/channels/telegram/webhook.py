@@ -40,6 +40,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.channels.telegram.app import allowed_updates
+from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.config import Settings
 from bot.errors import StorageError
 from bot.metrics import Metrics
@@ -117,6 +118,7 @@ class WebhookServer:
         self._secret = config.secret.encode()
         self._runner: web.AppRunner | None = None
         self._inflight = 0
+        self._queued: set[asyncio.Task[None]] = set()  # accepted while their chat was busy
         # Errors PTB handed to its error handlers, by the Update object that raised them:
         # ``process_update`` swallows them, and the HTTP status depends on them.
         self._failures: dict[int, BaseException] = {}
@@ -165,6 +167,8 @@ class WebhookServer:
             # Stops listening, then waits (up to DRAIN_TIMEOUT) for running handlers.
             await self._runner.cleanup()
             self._runner = None
+        if self._queued:
+            await asyncio.wait(set(self._queued), timeout=DRAIN_TIMEOUT)
         app = self.application
         if app.running:
             await app.stop()
@@ -193,16 +197,18 @@ class WebhookServer:
             self.metrics.updates.labels("invalid").inc()
             log.warning("refused a webhook request that is not an update: %s", type(exc).__name__)
             return web.Response(status=400)
-        started = time.perf_counter()
-        self._inflight += 1
-        try:
-            # Through the app's update processor, as polling does: chats concurrently, one
-            # chat's updates in arrival order, at most so many at once (back-pressure).
-            app = self.application
-            await app.update_processor.process_update(update, app.process_update(update))
-        finally:
-            self._inflight -= 1
-            self.metrics.latency.observe(time.perf_counter() - started)
+        processor = self.application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor) and processor.queued_behind(update):
+            # Its chat is busy: holding this request open would hold one of Telegram's
+            # connections to us (40 at most) while it waits, and a flooding chat would take
+            # them all. Accepted now, handled in its turn (a database failure then gets
+            # the calm message, without Telegram's redelivery).
+            self.metrics.updates.labels("queued").inc()
+            task = asyncio.create_task(self._handle_queued(update))
+            self._queued.add(task)
+            task.add_done_callback(self._queued.discard)
+            return web.Response()
+        await self._handle(update)
         error = self._failures.pop(id(update), None)
         if error is None:
             self.metrics.updates.labels("ok").inc()
@@ -214,6 +220,22 @@ class WebhookServer:
         # A bug or a refusal from Telegram would fail again the same way: don't ask for it.
         self.metrics.updates.labels("failed").inc()
         return web.Response()
+
+    async def _handle(self, update: Update) -> None:
+        started = time.perf_counter()
+        self._inflight += 1
+        try:
+            # Through the app's update processor, as polling does: chats concurrently, one
+            # chat's updates in arrival order, at most so many at once (back-pressure).
+            app = self.application
+            await app.update_processor.process_update(update, app.process_update(update))
+        finally:
+            self._inflight -= 1
+            self.metrics.latency.observe(time.perf_counter() - started)
+
+    async def _handle_queued(self, update: Update) -> None:
+        await self._handle(update)
+        self._failures.pop(id(update), None)  # logged by the app; nobody to answer
 
     async def _remember_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Error handler (besides the app's own, which logs): note which update failed."""
