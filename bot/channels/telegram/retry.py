@@ -19,13 +19,16 @@ again after each pause of ``RetryPolicy.storage``, then the person gets a calm m
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 import sqlite3
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
 from telegram.error import BadRequest, NetworkError, RetryAfter
+from telegram.warnings import PTBDeprecationWarning
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -68,9 +71,12 @@ async def retrying(call: Callable[[], Awaitable[T]], delays: Sequence[float], wh
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
-    """Telegram's ``retry_after``, read the way PTB's rate limiter reads it (the public
-    property warns unless ``PTB_TIMEDELTA`` is set)."""
-    return float(exc._retry_after.total_seconds())
+    """Telegram's ``retry_after`` in seconds. The property is an int that warns of its
+    deprecation, or a timedelta when ``PTB_TIMEDELTA`` is set: both are read, silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
 def name(exc: BaseException) -> str:
