@@ -148,6 +148,10 @@ class Dialogue:
             return outcome
         raise ConflictError(f"gave up after {MAX_ATTEMPTS} concurrent changes")
 
+    def urgent(self, text: str) -> bool:
+        """Whether ``text`` may speak of danger (the crisis detector): never to be dropped."""
+        return self.engine.catalog.crisis.detect(text) is not None
+
     def locale(self, language_code: str | None) -> str:
         """The language the bot speaks for ``language_code`` (the default if it has none)."""
         return self.engine.catalog.locales.resolve(language_code)

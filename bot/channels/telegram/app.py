@@ -21,11 +21,12 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.channels.telegram.backlog import GROUP_WINDOW, Backlog
-from bot.channels.telegram.groups import HELP, GroupChats, add_group_handlers, set_group_menus
+from bot.channels.telegram.groups import GroupChats, add_group_handlers, set_group_menus
 from bot.channels.telegram.housekeeping import Housekeeping
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.private import PrivateChat
 from bot.channels.telegram.retry import RetryPolicy
+from bot.dialogue.groups import HELP
 from bot.dialogue.service import Dialogue
 from bot.domain.group import DEFAULT_STATS_K
 
@@ -95,7 +96,6 @@ def build_application(
     """
 
     housekeeping = Housekeeping(dialogue, secret)
-    crisis = dialogue.engine.catalog.crisis
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await dialogue.connect()
@@ -128,7 +128,7 @@ def build_application(
                     group_once=dict.fromkeys(HELP, "help"),  # one help card at a time
                     window=group_help_window,
                 ),
-                urgent=lambda text: crisis.detect(text) is not None,
+                urgent=dialogue.urgent,
             )
         )
         .post_init(post_init)
