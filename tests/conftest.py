@@ -19,6 +19,7 @@ from bot.dialogue.checks import load_catalog
 from bot.dialogue.engine import Engine
 from bot.storage.sqlite import SqliteStorage
 from tests.fakebotapi import FakeBotApi
+from tests.texts import Texts
 
 PARIS = ZoneInfo("Europe/Paris")
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -73,3 +74,9 @@ async def postgres_url() -> AsyncIterator[str]:
 
     async with fresh_schema() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def fr(catalog: Catalog) -> Texts:
+    """French texts by key: ``fr("start.who.me")``, ``fr.said(reply, "nudge.stale")``."""
+    return Texts(catalog, "fr")

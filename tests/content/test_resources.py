@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 
 import pytest
 
@@ -10,6 +11,7 @@ from bot.content.catalog import Catalog
 from bot.content.resources import Hours, Resource
 from bot.dialogue.render import help_line, open_status, resource_line
 from tests.conftest import PARIS
+from tests.texts import Texts
 
 UTC = dt.UTC
 
@@ -73,27 +75,25 @@ def test_always_open_and_overnight_hours() -> None:
     assert night.status(paris(2026, 12, 5, 2, 0)).opens_at == paris(2026, 12, 11, 20, 0)
 
 
-def test_wording_per_locale(catalog: Catalog) -> None:
+def test_status_wording_per_locale(catalog: Catalog, fr: Texts) -> None:
+    """Which text and which time and day: the time is formatted for the locale (Babel)."""
     resource = r3018(catalog)
-    assert open_status(catalog, resource, "fr", paris(2026, 11, 30, 12)) == (
-        "🟢 ouvert maintenant, jusqu'à 23:00"
-    )
-    assert open_status(catalog, resource, "fr", paris(2026, 11, 30, 23, 30)) == (
-        "🔴 fermé maintenant, ouvre demain à 09:00"
-    )
-    assert open_status(catalog, resource, "fr", paris(2026, 11, 30, 7)) == (
-        "🔴 fermé maintenant, ouvre aujourd'hui à 09:00"
-    )
-    assert open_status(catalog, resource, "en", paris(2026, 11, 30, 12)) == (
-        "🟢 open now, until 11:00\u202fPM"
-    )
+    at = partial(open_status, catalog, resource)
+    assert at("fr", paris(2026, 11, 30, 12)) == fr("status.open", time="23:00")
+    tomorrow, today = fr("status.tomorrow"), fr("status.today")
+    assert at("fr", paris(2026, 11, 30, 23, 30)) == fr("status.closed", day=tomorrow, time="09:00")
+    assert at("fr", paris(2026, 11, 30, 7)) == fr("status.closed", day=today, time="09:00")
+    en = Texts(catalog, "en")
+    assert at("en", paris(2026, 11, 30, 12)) == en("status.open", time="11:00\u202fPM")
 
 
-def test_lines_say_each_fact_once(catalog: Catalog) -> None:
+def test_lines_say_each_fact_once(catalog: Catalog, fr: Texts) -> None:
     """A child in danger reads these lines: no "24/7" twice, no status that goes stale."""
     night = paris(2026, 11, 30, 23, 30)
-    assert resource_line(catalog, "fr-112", "fr", night) == "112 Urgences : 📞 112 · 24h/24"
-    assert "🔴 fermé maintenant" in help_line(catalog, "fr", night)
+    hours_112 = fr("resources.fr-112.hours")
+    assert resource_line(catalog, "fr-112", "fr", night).count(hours_112) == 1
+    assert fr("status.always") not in resource_line(catalog, "fr-112", "fr", night)
+    assert fr.said(help_line(catalog, "fr", night), "status.closed")
     pinned = help_line(catalog, "fr", None)  # a card that stays pinned for months
-    assert "tous les jours 9h–23h" in pinned and "maintenant" not in pinned
-    assert "En attendant" not in pinned
+    assert fr("resources.fr-3018.hours") in pinned
+    assert not fr.keys(pinned, "status.") and fr("resources.fr-3018.meanwhile") not in pinned

@@ -15,11 +15,13 @@ from bot.domain.conversation import (
     Command,
     Conversation,
     Press,
+    Stat,
     Text,
     Unsupported,
 )
 from tests.conftest import PARIS
 from tests.flowpaths import paths
+from tests.texts import Texts
 
 
 def start(engine: Engine, now: dt.datetime, locale: str = "fr") -> Conversation:
@@ -119,7 +121,9 @@ def test_advice_fits_answers(engine: Engine, noon: dt.datetime) -> None:
     assert "Ça dure depuis un moment" not in text
 
 
-def test_summary_for_3018_also_in_french(engine: Engine, noon: dt.datetime) -> None:
+def test_summary_for_3018_also_in_french(
+    catalog: Catalog, engine: Engine, noon: dt.datetime, fr: Texts
+) -> None:
     """3018's counsellors work in French: a teen writing in another language pastes their
     answers in both."""
 
@@ -131,10 +135,12 @@ def test_summary_for_3018_also_in_french(engine: Engine, noon: dt.datetime) -> N
         copies = [b.copy for row in final.keyboard for b in row if b.copy]
         return copies[0]
 
-    assert summary("en") == (
-        "Relais summary for 3018:\nThreats · Discord · Months\n🇫🇷 Menaces · Discord · Des mois"
-    )
-    assert summary("fr") == "Résumé Relais pour le 3018 :\nMenaces · Discord · Des mois"
+    labels = ("victim.what.threats", "platform.discord", "victim.since.months")
+    en = Texts(catalog, "en")
+    in_english = en("summary.text", answers=" · ".join(en(k) for k in labels))
+    in_french = " · ".join(fr(k) for k in labels)
+    assert summary("en") == f"{in_english}\n🇫🇷 {in_french}"
+    assert summary("fr") == fr("summary.text", answers=in_french)
 
 
 @pytest.mark.parametrize(
@@ -153,11 +159,11 @@ def test_summary_for_3018_also_in_french(engine: Engine, noon: dt.datetime) -> N
     ],
 )
 def test_forged_or_stale_press_is_answered_calmly(
-    engine: Engine, noon: dt.datetime, data: str
+    engine: Engine, noon: dt.datetime, data: str, fr: Texts
 ) -> None:
     conv = start(engine, noon)
     outcome = engine.advance(conv, Press(data), noon)
-    assert outcome.replies[0].text.startswith("Ce bouton n'est plus actif")
+    assert outcome.replies[0].text == fr("nudge.stale")
     assert outcome.conversation.step == "danger"
     assert outcome.replies[-1].keyboard, "the current question is shown again with buttons"
 
@@ -170,42 +176,51 @@ def test_text_and_stickers_show_the_question_again(engine: Engine, noon: dt.date
         assert outcome.replies[-1].keyboard[0][0].data == "victim:2:danger:yes"
 
 
-def test_crisis_words_answered_with_emergency_first(engine: Engine, noon: dt.datetime) -> None:
+def test_crisis_words_answered_with_emergency_first(
+    engine: Engine, noon: dt.datetime, fr: Texts
+) -> None:
     conv = start(engine, noon)
     outcome = engine.advance(conv, Text("j'ai envie de mourir"), noon)
+    assert fr.starts(outcome.replies[0].text, "emergency.text")
     assert "112" in outcome.replies[0].text and "3114" in outcome.replies[0].text
     assert [s.kind for s in outcome.stats] == ["emergency_shown"]
     assert outcome.replies[0].keyboard[0][0].data == NAV_RESUME
 
 
-def test_without_conversation_text_offers_start_and_3018(engine: Engine, noon: dt.datetime) -> None:
+def test_without_conversation_text_offers_start_and_3018(
+    engine: Engine, noon: dt.datetime, fr: Texts
+) -> None:
     outcome = engine.advance(engine.new_conversation("fr"), Text("salut"), noon)
+    assert fr.starts(outcome.replies[0].text, "nudge.start")
     assert "3018" in outcome.replies[0].text
     assert outcome.replies[0].keyboard[0][0].data == NAV_START
 
 
-def test_stop_then_old_button_is_stale(engine: Engine, noon: dt.datetime) -> None:
+def test_stop_then_old_button_is_stale(engine: Engine, noon: dt.datetime, fr: Texts) -> None:
     conv = start(engine, noon)
     conv = engine.advance(conv, Command("stop"), noon).conversation
     assert not conv.active
     outcome = engine.advance(conv, Press("victim:2:danger:no"), noon)
-    assert outcome.replies[0].text.startswith("Ce bouton n'est plus actif")
+    assert outcome.replies[0].text == fr("nudge.stale")
     assert outcome.replies[-1].keyboard[0][0].data == NAV_START
 
 
-def test_language_switch_and_unknown_command(engine: Engine, noon: dt.datetime) -> None:
+def test_language_switch_and_unknown_command(
+    catalog: Catalog, engine: Engine, noon: dt.datetime
+) -> None:
+    en = Texts(catalog, "en")
     conv = start(engine, noon)
     outcome = engine.advance(conv, Command("langue"), noon)
     assert {b.data for row in outcome.replies[0].keyboard for b in row} >= {"lang:fr", "lang:en"}
     outcome = engine.advance(conv, Press("lang:en"), noon)
     assert outcome.conversation.locale == "en"
-    assert outcome.replies[-1].text.startswith("First: are you")
+    assert outcome.replies[-1].text == en("victim.danger.question")
     outcome = engine.advance(outcome.conversation, Command("frobnicate"), noon)
-    assert "don't know that command" in outcome.replies[0].text
+    assert en.starts(outcome.replies[0].text, "command.unknown")
 
 
 def test_flow_version_change_keeps_place_or_apologises(
-    catalog: Catalog, engine: Engine, noon: dt.datetime
+    catalog: Catalog, engine: Engine, noon: dt.datetime, fr: Texts
 ) -> None:
     conv = start(engine, noon)
     conv = engine.advance(conv, Press("victim:2:danger:no"), noon).conversation
@@ -214,7 +229,7 @@ def test_flow_version_change_keeps_place_or_apologises(
     assert outcome.conversation.step == "where"  # the step still exists: carry on
     gone = conv.with_(flow_version=0, step="a-step-that-was-removed")
     outcome = engine.advance(gone, Command("aide"), noon)
-    assert outcome.replies[0].text.startswith("Désolé, les questions ont changé")
+    assert outcome.replies[0].text == fr("flow.updated")
     # Brought back to the nearest step of their path that still exists.
     assert outcome.conversation.step == "danger"
     assert "danger" not in outcome.conversation.answers
@@ -223,7 +238,9 @@ def test_flow_version_change_keeps_place_or_apologises(
     assert outcome.conversation.step == catalog.flows["victim"].flow.start
 
 
-def test_stats_never_carry_text(engine: Engine, noon: dt.datetime) -> None:
+def test_danger_yes_leads_to_emergency_counting_the_answer_and_resources(
+    engine: Engine, noon: dt.datetime
+) -> None:
     conv = start(engine, noon)
     outcome = engine.advance(
         conv, Press(callback_data(engine.catalog.flows["victim"].flow, "danger", "yes")), noon
@@ -232,10 +249,27 @@ def test_stats_never_carry_text(engine: Engine, noon: dt.datetime) -> None:
     assert {s.kind for s in outcome.stats} == {"step_answered", "resource_shown"}
 
 
-def test_privacy_and_forget_commands(engine: Engine, noon: dt.datetime) -> None:
+def test_typed_text_adds_no_statistics_but_a_crisis_count(
+    engine: Engine, noon: dt.datetime
+) -> None:
+    """What is typed is read, never counted: no statistic at all, or for crisis words the
+    one ``emergency_shown`` with the step it came at (the property test in
+    tests/system/test_typed_words_never_kept.py looks for the words everywhere)."""
+    conv = start(engine, noon)
+    assert engine.advance(conv, Text("il me harcèle sur insta"), noon).stats == ()
+    crisis = engine.advance(conv, Text("je veux mourir"), noon)
+    assert crisis.stats == (Stat("emergency_shown", flow="victim", step="danger"),)
+
+
+def test_privacy_and_forget_commands(engine: Engine, noon: dt.datetime, fr: Texts) -> None:
     conv = start(engine, noon)
     privacy = engine.advance(conv, Command("confidentialite"), noon)
-    assert "24 h" in privacy.replies[0].text and "395 jours" in privacy.replies[0].text
+    policy = engine.policy
+    assert privacy.replies[0].text == fr(
+        "command.privacy",
+        idle_hours=policy.state_idle_hours,
+        retention_days=policy.events_retention_days,
+    )
     ask = engine.advance(conv, Command("oubli"), noon)
     assert not ask.forget
     assert [b.data for row in ask.replies[0].keyboard for b in row] == ["forget:yes", "forget:no"]
@@ -243,14 +277,15 @@ def test_privacy_and_forget_commands(engine: Engine, noon: dt.datetime) -> None:
     assert not kept.forget and kept.conversation == conv
     gone = engine.advance(conv, Press("forget:yes"), noon)
     assert gone.forget and not gone.conversation.active and not gone.conversation.answers
+    assert fr.starts(gone.replies[0].text, "command.forgotten")
     assert "3018" in gone.replies[0].text
     erase = engine.advance(conv, Command("effacer"), noon)
     assert erase.erase_messages and erase.conversation == conv
 
 
-def test_closed_3018_says_what_to_do_meanwhile(engine: Engine) -> None:
+def test_closed_3018_says_what_to_do_meanwhile(engine: Engine, fr: Texts) -> None:
     night = dt.datetime(2026, 11, 30, 23, 30, tzinfo=PARIS)
     outcome = engine.advance(engine.new_conversation("fr"), Command("start"), night)
     welcome = outcome.replies[0].text
-    assert "ouvre demain à 09:00" in welcome
-    assert "le 119 répond 24h/24" in welcome and "112" in welcome
+    assert fr("status.closed", day=fr("status.tomorrow"), time="09:00") in welcome
+    assert fr("resources.fr-3018.meanwhile") in welcome

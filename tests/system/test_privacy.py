@@ -1,5 +1,6 @@
 """Privacy and care through the real Telegram path: /effacer, /oubli, the single reminder,
-expiry and purge. Database contents are checked with SQL, not through the code under test."""
+expiry and purge. Database contents are checked with SQL, not through the code under test.
+The Bot API is the fake server answering in-process (HTTP is not the subject here)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from bot.storage.base import Nudge
 from bot.storage.sqlite import SqliteStorage
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi
-from tests.harness import relais
+from tests.harness import relais_in_process as relais
+from tests.texts import Texts
 
 
 def key(user_id: int) -> str:
@@ -33,7 +35,7 @@ async def kept_for(db: Path, table: str, user_id: int) -> int:
 
 
 async def test_effacer_deletes_both_sides_and_reports(
-    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path, fr: Texts
 ) -> None:
     db = tmp_path / "erase.sqlite3"
     async with relais(api, dialogue_factory(db)):
@@ -50,7 +52,7 @@ async def test_effacer_deletes_both_sides_and_reports(
         assert len(deleted) == len(visible) + 3
         assert all(api.is_deleted(3001, mid) for mid in visible)
         assert teen.messages == replies  # only the confirmation is left on screen
-        assert replies[0].text == f"🧹 J'ai supprimé {len(deleted)} message(s)."
+        assert replies[0].text == fr("command.erased", deleted=len(deleted))
         # The confirmation is itself recorded, so a second /effacer removes it.
         api.mark()
         await teen.send("/effacer")
@@ -62,26 +64,26 @@ async def test_effacer_deletes_both_sides_and_reports(
 
 
 async def test_effacer_says_what_it_could_not_delete(
-    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], fr: Texts
 ) -> None:
     async with relais(api, dialogue_factory()):
         teen = api.user(3002)
         await teen.send("/start")
         api.fail_next("deleteMessage", 400, "Bad Request: message can't be deleted", times=2)
         replies = await teen.send("/effacer")
-        assert "Je n'ai pas pu supprimer 2 message(s)" in replies[0].text
+        assert fr("command.erase_failed", failed=2) in replies[0].text
 
 
 async def test_oubli_leaves_nothing_for_that_user(
-    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path, fr: Texts
 ) -> None:
     db = tmp_path / "forget.sqlite3"
     async with relais(api, dialogue_factory(db)):
         teen, other = api.user(3003), api.user(3004)
         for person in (teen, other):
             await person.send("/start")
-            await person.press("Ça m'arrive à moi")
-            await person.press("Non")
+            await person.press(fr("start.who.me"))
+            await person.press(fr("victim.danger.no"))
         (session,) = await rows(
             db,
             "SELECT json_extract(state, '$.session') FROM conversations WHERE user_key = ?",
@@ -89,8 +91,8 @@ async def test_oubli_leaves_nothing_for_that_user(
         )
         assert (await rows(db, "SELECT count(*) FROM events WHERE session = ?", session[0]))[0][0]
         await teen.send("/oubli")
-        done = await teen.press("🧹 Oui, tout effacer")
-        assert done[0].text.startswith("C'est fait")
+        done = await teen.press(fr("button.forget_yes"))
+        assert fr.starts(done[0].text, "command.forgotten")
     for table in ("conversations", "sent_messages"):
         assert await kept_for(db, table, 3003) == 0
     assert await rows(db, "SELECT count(*) FROM events WHERE session = ?", session[0]) == [(0,)]
@@ -99,45 +101,47 @@ async def test_oubli_leaves_nothing_for_that_user(
 
 
 async def test_oubli_can_be_cancelled(
-    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path, fr: Texts
 ) -> None:
     db = tmp_path / "keep.sqlite3"
     async with relais(api, dialogue_factory(db)):
         teen = api.user(3005)
         await teen.send("/start")
         await teen.send("/oubli")
-        kept = await teen.press("Non, garder")
-        assert kept[0].text == "D'accord, je n'efface rien."
+        kept = await teen.press(fr("button.forget_no"))
+        assert kept[0].text == fr("command.forget_cancelled")
     assert await kept_for(db, "conversations", 3005) == 1
 
 
 async def test_one_gentle_reminder_only(
-    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path, fr: Texts
 ) -> None:
     db = tmp_path / "remind.sqlite3"
     dialogue = dialogue_factory(db)
     async with relais(api, dialogue) as app:
         teen, done = api.user(3006), api.user(3007)
         await teen.send("/start")
-        await teen.press("Ça m'arrive à moi")  # then stops answering
+        await teen.press(fr("start.who.me"))  # then stops answering
         await done.send("/start")
-        for label in ("Ça m'arrive à moi", "Non", "Menaces", "Discord", "Des mois"):
-            await done.press(label)  # reached help: no reminder needed
+        for key_ in ("start.who.me", "victim.danger.no", "victim.what.threats"):
+            await done.press(fr(key_))
+        for key_ in ("platform.discord", "victim.since.months"):
+            await done.press(fr(key_))  # reached help: no reminder needed
         housekeeping = Housekeeping(dialogue, SECRET)
         now = dt.datetime.now(dt.UTC)
         assert await housekeeping.send_reminders(app.bot, now) == 0  # not due yet
         later = now + dt.timedelta(minutes=16)
         assert await housekeeping.send_reminders(app.bot, later) == 1
         await api.settle()
-        assert teen.last_message.text.startswith("Je suis toujours là")
+        assert fr.starts(teen.last_message.text, "nudge.reminder")
         assert "3018" in teen.last_message.text
-        assert [m.text for m in done.messages][-1].startswith("Merci de m'avoir répondu")
+        assert fr.starts(done.messages[-1].text, "victim.result.intro")  # no reminder
         # The sealed chat id is gone once used; answering again arms no second reminder.
         assert await rows(db, "SELECT count(*) FROM conversations WHERE reach IS NOT NULL") == [
             (0,)
         ]
-        await teen.press("▶️ Reprendre")
-        await teen.press("Non")
+        await teen.press(fr("button.resume"))
+        await teen.press(fr("victim.danger.no"))
         assert await housekeeping.send_reminders(app.bot, later + dt.timedelta(hours=1)) == 0
 
 
@@ -164,7 +168,7 @@ async def test_reminder_claimed_by_one_replica_only(
 
 
 async def test_idle_conversation_expires_and_purge_removes_it(
-    dialogue_factory: Callable[..., Dialogue], tmp_path: Path
+    dialogue_factory: Callable[..., Dialogue], tmp_path: Path, fr: Texts
 ) -> None:
     from bot.domain.conversation import Command, Press
 
@@ -178,7 +182,7 @@ async def test_idle_conversation_expires_and_purge_removes_it(
         # 25 hours later the person is treated as new: the old button is stale.
         later = then + dt.timedelta(hours=25)
         outcome = await dialogue.handle("k", "fr", Press("victim:2:danger:no"), later)
-        assert outcome.replies[0].text.startswith("Ce bouton n'est plus actif")
+        assert outcome.replies[0].text == fr("nudge.stale")
         gone = await Housekeeping(dialogue, SECRET).purge(later)
         assert gone >= 1
     assert await rows(db, "SELECT user_key FROM conversations") == [("k",)]
