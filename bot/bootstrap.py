@@ -56,7 +56,7 @@ async def console(settings: Settings, language: str | None) -> int:
         return 2
     async with storage_from_url(settings.database_url) as storage:
         dialogue = dialogue_from(settings, catalog, storage)
-        await chat(dialogue, settings.pseudonym_secret.get_secret_value(), language=language)
+        await chat(dialogue, settings.console_secret(), language=language)
     return 0
 
 
@@ -64,12 +64,13 @@ def polling(settings: Settings, token: str) -> int:
     """``relais run`` with a token: one process fetching updates from Telegram."""
     from bot.channels.telegram.app import allowed_updates, build_application
 
+    secret = settings.bot_secret()
     catalog = catalog_from(settings)
     storage = storage_from_url(settings.database_url)
     application = build_application(
         token,
         dialogue_from(settings, catalog, storage, cached=True),
-        settings.pseudonym_secret.get_secret_value(),
+        secret,
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,
         messages_per_second=settings.messages_per_second,
@@ -90,6 +91,7 @@ def webhook(settings: Settings) -> int:
     if not token:
         log.error("webhook mode needs TELEGRAM_BOT_TOKEN")
         return 1
+    secret = settings.bot_secret()
     catalog = catalog_from(settings)
     try:
         config = WebhookConfig.from_settings(settings)
@@ -102,7 +104,7 @@ def webhook(settings: Settings) -> int:
     application = build_application(
         token,
         dialogue,
-        settings.pseudonym_secret.get_secret_value(),
+        secret,
         base_url=settings.bot_api_url,
         group_stats_k=settings.export_k,
         messages_per_second=settings.messages_per_second,

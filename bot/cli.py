@@ -18,7 +18,7 @@ import sys
 from collections.abc import Sequence
 
 from bot import bootstrap
-from bot.config import Settings
+from bot.config import InsecureSecret, Settings
 from bot.dialogue.checks import check_catalog
 from bot.errors import ConfigError
 from bot.export.command import add_commands as add_export_commands
@@ -129,6 +129,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except InsecureSecret as exc:
+        print(f"relais {args.command}: {exc}", file=sys.stderr)
+        return 2
     except ModuleNotFoundError as exc:
         extra = OPTIONAL_MODULES.get(exc.name or "")  # exactly: a broken install is a bug
         if extra is None:

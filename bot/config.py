@@ -6,6 +6,8 @@ Everything a deployment may change lives here so that the rest of the code never
 
 from __future__ import annotations
 
+import os
+import secrets
 from pathlib import Path
 
 from pydantic import Field, SecretStr
@@ -14,6 +16,59 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.domain.policy import Policy
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# PSEUDONYM_SECRET keys the hash that replaces Telegram ids and the key that seals a chat id
+# for the reminder: anyone who knows it can turn a stored key back into an id in seconds
+# (ids are small numbers), so a bot facing Telegram never runs on a guessable one.
+EXAMPLE_SECRET = "change-me-in-production"  # the value .env.example once shipped
+SECRET_MIN_LENGTH = 32
+MAKE_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
+
+
+class InsecureSecret(ValueError):
+    """PSEUDONYM_SECRET cannot protect people's ids; the message (one line) says how to fix
+    it and never repeats the value."""
+
+
+def pseudonym_secret_problem(secret: SecretStr | str | None) -> str | None:
+    """Why ``secret`` cannot be the bot's PSEUDONYM_SECRET, in one line; ``None`` if it can."""
+    value = secret.get_secret_value() if isinstance(secret, SecretStr) else secret or ""
+    if not value.strip():
+        what = "PSEUDONYM_SECRET is not set"
+    elif value == EXAMPLE_SECRET:
+        what = "PSEUDONYM_SECRET is the example value, which anyone can read"
+    elif len(value) < SECRET_MIN_LENGTH:
+        what = f"PSEUDONYM_SECRET has {len(value)} characters, fewer than {SECRET_MIN_LENGTH}"
+    else:
+        return None
+    return f"{what}: make one with {MAKE_SECRET} and put it in .env or the environment"
+
+
+def sqlite_file(database_url: str) -> Path | None:
+    """The file of a ``sqlite://`` URL (``None``: another database, or in memory)."""
+    if not database_url.startswith("sqlite://"):
+        return None
+    path = database_url.removeprefix("sqlite://")
+    path = path.removeprefix("/") if path.startswith("/") else path
+    return Path(path) if path and path != ":memory:" else None
+
+
+def local_secret(database_url: str) -> str:
+    """A random secret for the console run without settings, kept beside its SQLite file
+    (``relais.sqlite3.secret``, mode 0600) so the console recognises the same person next
+    time. An in-memory database gets one for this run only."""
+    database = sqlite_file(database_url)
+    if database is None:
+        return secrets.token_urlsafe(32)
+    path = database.with_name(database.name + ".secret")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="utf-8").strip()
+    value = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(value + "\n")
+    return value
 
 
 class Settings(BaseSettings):
@@ -27,7 +82,7 @@ class Settings(BaseSettings):
     )
     database_url: str = "sqlite:///relais.sqlite3"
     default_locale: str = "fr"
-    pseudonym_secret: SecretStr = SecretStr("change-me-in-production")
+    pseudonym_secret: SecretStr | None = None  # required to face Telegram (see above)
     flows_dir: Path = PROJECT_ROOT / "flows"
     locales_dir: Path = PROJECT_ROOT / "locales"
     log_level: str = "INFO"
@@ -56,6 +111,20 @@ class Settings(BaseSettings):
     def policy(self) -> Policy:
         """The part of the settings the engine tells people about (/confidentialite)."""
         return Policy(self.state_idle_hours, self.events_retention_days, self.nudge_minutes)
+
+    def bot_secret(self) -> str:
+        """PSEUDONYM_SECRET for a bot facing Telegram; ``InsecureSecret`` if it is unset,
+        the example value or too short."""
+        problem = pseudonym_secret_problem(self.pseudonym_secret)
+        if problem is not None or self.pseudonym_secret is None:
+            raise InsecureSecret(problem)
+        return self.pseudonym_secret.get_secret_value()
+
+    def console_secret(self) -> str:
+        """PSEUDONYM_SECRET if set, else the local one (nothing to configure on a laptop)."""
+        if self.pseudonym_secret is not None and self.pseudonym_secret.get_secret_value():
+            return self.pseudonym_secret.get_secret_value()
+        return local_secret(self.database_url)
 
     @property
     def token(self) -> str | None:

@@ -23,7 +23,7 @@ from tests.texts import Texts
 
 PARIS = ZoneInfo("Europe/Paris")
 FIXTURES = Path(__file__).parent / "fixtures"
-SECRET = "test-secret"
+SECRET = "test-secret-for-pseudonyms-0123456789"  # 32+ characters, as required
 
 
 @pytest.fixture(scope="session")
