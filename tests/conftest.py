@@ -80,3 +80,9 @@ async def postgres_url() -> AsyncIterator[str]:
 def fr(catalog: Catalog) -> Texts:
     """French texts by key: ``fr("start.who.me")``, ``fr.said(reply, "nudge.stale")``."""
     return Texts(catalog, "fr")
+
+
+@pytest.fixture(scope="session")
+def en(catalog: Catalog) -> Texts:
+    """English texts by key."""
+    return Texts(catalog, "en")
