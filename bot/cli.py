@@ -112,7 +112,7 @@ OPTIONAL_MODULES = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     settings = Settings()
-    setup_logging(settings.log_level, settings.token)
+    setup_logging(settings.log_level, settings.token, *settings.secrets())
     try:
         if args.command == "run":
             return _run(settings, args.webhook)

@@ -126,6 +126,11 @@ class Settings(BaseSettings):
             return self.pseudonym_secret.get_secret_value()
         return local_secret(self.database_url)
 
+    def secrets(self) -> list[str]:
+        """Every secret setting in clear, for the log filter to mask (besides the token)."""
+        values = (self.webhook_secret, self.dashboard_token, self.pseudonym_secret)
+        return [v.get_secret_value() for v in values if v is not None and v.get_secret_value()]
+
     @property
     def token(self) -> str | None:
         """The bot token in clear, for the one place that needs it (never log it)."""

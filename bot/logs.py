@@ -1,40 +1,91 @@
-"""Logging that cannot leak the bot token nor what people send.
+"""Logging that helps an operator without leaking a secret or what people send.
 
-httpx logs every request URL at INFO, and Telegram URLs contain the token, so httpx is
-kept at WARNING; a filter also masks the token in any record, whatever logger wrote it.
-python-telegram-bot logs every update and every API call with its parameters and answer
-at DEBUG (typed texts, names, usernames), so it is kept at INFO: ``LOG_LEVEL=DEBUG`` is
-for Relais's own lines.
+- Libraries that print payloads stay at WARNING whatever ``LOG_LEVEL``: httpx and httpcore
+  log every request URL (Telegram's contain the token), python-telegram-bot logs every
+  update and API call with its parameters at DEBUG (typed texts, names, usernames, and
+  ``setWebhook``'s secret), aiohttp's access log prints addresses and paths.
+- One filter masks the bot token and the webhook secret in every record, whatever logger
+  wrote it, its traceback included.
+- A failure is logged with its traceback's frames (file, line, function) and exception
+  types, never the exceptions' messages (they can quote an update, a URL or a header) nor
+  local values: enough to find the line, nothing about the person.
 """
 
 from __future__ import annotations
 
 import logging
+import traceback
+from collections.abc import Iterable
+from pathlib import Path
 
-LIBRARY_LEVELS = {"httpx": logging.WARNING, "httpcore": logging.WARNING, "telegram": logging.INFO}
+LIBRARY_LEVELS = {
+    "httpx": logging.WARNING,
+    "httpcore": logging.WARNING,
+    "telegram": logging.WARNING,
+    "aiohttp.access": logging.WARNING,
+    "aiohttp.client": logging.WARNING,
+    "aiohttp.server": logging.WARNING,
+    "aiohttp.web": logging.WARNING,
+    "hpack": logging.WARNING,
+}
+MASK = "<secret>"
+_PREFIX = str(Path(__file__).resolve().parent.parent) + "/"
 
 
-class RedactToken(logging.Filter):
-    """Replace the token by ``<token>`` in every message and argument."""
+def frames(error: BaseException) -> str:
+    """``error``'s traceback as types and frames only: each exception of the chain (causes
+    first, as Python prints them) by type, then ``file:line in function`` per frame."""
+    chain: list[BaseException] = []
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    lines: list[str] = []
+    for exc in reversed(chain):
+        if lines:
+            lines.append("  which led to")
+        lines.append(f"  {type(exc).__module__}.{type(exc).__qualname__}")
+        for frame in traceback.extract_tb(exc.__traceback__):
+            where = frame.filename.removeprefix(_PREFIX)
+            lines.append(f"    {where}:{frame.lineno} in {frame.name}")
+    return "\n".join(lines)
 
-    def __init__(self, token: str) -> None:
+
+class Redact(logging.Filter):
+    """Mask ``secrets`` (the bot token, the webhook secret) in every record, and render its
+    traceback as frames only (``frames``), itself masked."""
+
+    def __init__(self, secrets: Iterable[str | None]) -> None:
         super().__init__()
-        self.token = token
+        self.secrets = tuple(s for s in secrets if s)
+
+    def mask(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, MASK)
+        return text
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.token:
-            message = record.getMessage()
-            if self.token in message:
-                record.msg = message.replace(self.token, "<token>")
-                record.args = ()
+        message = record.getMessage()
+        masked = self.mask(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, ()
+        if record.exc_info and record.exc_info[1] is not None:
+            record.exc_text = self.mask(frames(record.exc_info[1]))
+            record.exc_info = None  # the formatter would print the messages again
+        if record.stack_info:
+            record.stack_info = self.mask(record.stack_info)
         return True
 
 
-def setup_logging(level: str, token: str | None) -> None:
+def setup_logging(level: str, token: str | None, *secrets: str | None) -> None:
+    """Log to stderr at ``level``; ``token`` and any other ``secrets`` are masked."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    if token:
-        handler.addFilter(RedactToken(token))
+    handler.addFilter(Redact((token, *secrets)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())

@@ -29,6 +29,7 @@ from bot.channels.telegram.retry import RetryPolicy
 from bot.dialogue.groups import HELP
 from bot.dialogue.service import Dialogue
 from bot.domain.group import DEFAULT_STATS_K
+from bot.logs import frames
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,13 @@ MENU = (
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure's type only: the update and the exception text may carry ids or
-    what the person typed, and neither may reach a log."""
+    """Log where the failure happened (types and frames), never the update nor the
+    exception's message: either may carry ids or what the person typed."""
     error = context.error
-    log.error("update failed: %s", type(error).__name__ if error else "unknown error")
+    if error is None:
+        log.error("update failed: unknown error")
+        return
+    log.error("update failed: %s\n%s", type(error).__name__, frames(error))
 
 
 async def _set_menu(application: Application) -> None:  # type: ignore[type-arg]
