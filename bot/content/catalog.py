@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bot.content.crisis import CrisisWords, load_crisis_words
+from bot.content.crisis import CrisisWords
+from bot.content.crisis_lists import load_crisis_words
 from bot.content.flows import Flow, LoadedFlow, load_flows
 from bot.content.locales import Locales, load_locales
 from bot.content.resources import Resources, load_resources

@@ -1,200 +1,255 @@
-"""Spotting words of crisis (suicide, self-harm, immediate danger) in free text.
+"""Spotting words of crisis in free text: which danger (``Tier``) and in which language.
 
-A miss can cost a life and a false alarm costs one extra message, so matching is
-deliberately loose: case, accents, repeated letters, digit-for-letter spellings and
-spaced-out letters are all folded away before comparing. The phrases live in
-``locales/crisis/<code>.yaml`` and every language's list is checked against every message,
-since a teen may write in a language other than the one the bot speaks.
+A miss can cost a life and a false alarm costs one extra message, so the detector leans
+towards answering. Every language's lists (``locales/crisis/<code>.yaml``, read by
+``bot.content.crisis_lists``) are checked against every message, since a teen may write
+in a language other than the one the bot speaks. From the text folded by
+``bot.content.crisis_text``, five ways in:
 
-Scripts other than Latin get the same treatment: Arabic loses its vowel marks, hamza seats
-and the tatweel that stretches words ("انتحـــار"), and letters written interchangeably
-(ة/ه, ى/ي) are merged; Cyrillic letters that look like Latin ones are folded to them, so
-"суицид" typed half on a Latin keyboard still matches, and Ukrainian/Russian spellings of
-the same sound (і/и/ы, є/э/е, ґ/г) are merged, since teens mix them.
+- phrases that alone mean suicide, self-harm, a plan, a farewell (``self``) or danger
+  from someone (``others``): never silenced;
+- intent: a first-person wish or plan ("je veux", "i wanna", "хочу") followed within a few
+  words by a harm word in any of its inflected forms ("mourir", "meurs", "mourrai"), or a
+  threat by someone else ("il va", "he's gonna") followed by "me tuer", "kill me"; silenced
+  when a hyperbole follows the harm words ("mourir de rire");
+- cries for help ("au secours", "help me"), silenced when the message says what for
+  ("homework");
+- a few distinctive words ("suicide", "scarifier") recognised with one letter wrong.
+
+Every phrase of every language sits in two Aho-Corasick automata (one over the spaced
+words, one over the text without spaces), so a message is read once per automaton
+whatever the number of phrases.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from collections.abc import Iterable
+from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
+from enum import Enum
+from typing import Any
 
-from bot.content.yamlfile import read_yaml
+import ahocorasick
+from rapidfuzz.distance import OSA
+
+from bot.content.crisis_text import normalise, squash
 from bot.domain.crisis import CrisisHit, Tier
-from bot.errors import ConfigError, Problem, display_path
 
-_LEET = {
-    "0": "o",
-    "1": "i",
-    "3": "e",
-    "4": "a",
-    "5": "s",
-    "7": "t",
-    "@": "a",
-    "$": "s",
-    "€": "e",
-    "!": "i",
-    "|": "i",
-    "8": "b",
-}
-# Applied after casefold and NFKD (so "أ" is already "ا" plus a mark, "й" is "и" plus one).
-_SCRIPT_FOLDS = {
-    # Arabic: tatweel (a stretching stroke, no sound) vanishes; interchangeable letters merge.
-    "\u0640": "",  # ـ tatweel
-    "ة": "ه",
-    "ى": "ي",
-    "ی": "ي",  # Persian/Urdu keyboards
-    "ک": "ك",
-    "ٱ": "ا",
-    # Cyrillic look-alikes of Latin letters (lowercase, after casefold) become Latin.
-    "а": "a",
-    "в": "b",
-    "е": "e",
-    "к": "k",
-    "м": "m",
-    "н": "h",
-    "о": "o",
-    "р": "p",
-    "с": "c",
-    "т": "t",
-    "у": "y",
-    "х": "x",
-    "ѕ": "s",
-    "ј": "j",
-    "і": "i",
-    # Ukrainian and Russian spellings of one sound: teens write either.
-    "и": "i",
-    "ы": "i",
-    "є": "e",
-    "э": "e",
-    "ґ": "г",
-    # Apostrophes vanish rather than split: Ukrainian "вб'ю" is often typed "вбю", French
-    # "j'veux" "jveux"; deleting them makes both spellings one word.
-    "'": "",
-    "’": "",
-    "‘": "",
-    "ʼ": "",
-    "`": "",
-}
-_INVISIBLE = {"Cf", "Mn", "Me"}  # zero-width joiners, combining accents, marks
-_CACHE_LIMIT = 50_000  # distinct characters remembered; beyond that, computed each time
+__all__ = ["CrisisWords", "Intent", "Language", "normalise"]
 
-
-class _Fold(dict[int, str | None]):
-    """``str.translate`` table doing every per-character fold in one C-level pass: leet
-    digits, script folds, and deleting invisible characters. Characters not listed are
-    looked up once (their Unicode category) and remembered."""
-
-    def __missing__(self, code: int) -> str | None:
-        folded = None if unicodedata.category(chr(code)) in _INVISIBLE else chr(code)
-        if len(self) < _CACHE_LIMIT:
-            self[code] = folded
-        return folded
-
-
-_FOLD = _Fold({ord(k): v or None for k, v in (_LEET | _SCRIPT_FOLDS).items()})
-_NOT_LETTER = re.compile(r"[^\w]+|_")
-_REPEATS = re.compile(r"(\w)\1+")
-
-
-def normalise(text: str) -> str:
-    """Fold text to bare lowercase words: 'SuIcIiide', 's u 1 c 1 d e' → comparable forms."""
-    folded = unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD)
-    words = _NOT_LETTER.sub(" ", folded)
-    return " " + _REPEATS.sub(r"\1", words).strip() + " "
-
-
-_SQUASH_FROM = 7  # letters; shorter phrases would match inside ordinary words
-_MIN_LETTERS = 3  # "a" or "il" would match almost every message
+INTENT_WINDOW = 4  # words between "je veux" and "mourir": "je veux vraiment juste mourir"
+CALM_WINDOW = 3  # words after the harm words that may make them a hyperbole
+SQUASH_FROM = 7  # letters; shorter phrases would match inside ordinary words
+TYPO_FROM = 6  # letters; one letter off a shorter word is often another word
+READ_CHARS = 10_000  # a message longer than this is read up to here
 
 
 @dataclass(frozen=True)
-class CrisisWords:
-    """Normalised phrases of every language, split by how they are compared: short ones as
-    whole words in the spaced text, long ones anywhere in the text without spaces."""
+class Intent:
+    """A wish or plan (``want``) then, within ``INTENT_WINDOW`` words, a harm phrase
+    (``harm``, every inflected form included); phrases folded and padded with spaces."""
 
-    words: tuple[str, ...]
-    squashed: tuple[str, ...]
+    tier: Tier
+    want: tuple[str, ...]
+    harm: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Language:
+    """One language's lists, folded the way messages are, each phrase padded with spaces."""
+
+    code: str
+    phrases: tuple[tuple[str, Tier], ...]
+    intents: tuple[Intent, ...]
+    cries: tuple[str, ...]
+    calm: tuple[str, ...]
+    typos: tuple[str, ...]  # bare words
+    common: frozenset[str]  # everyday words that tell this language apart
+    listed: int  # phrases as written in the file, inflected forms not counted
+
+
+class _Kind(Enum):
+    PHRASE = 1
+    WANT = 2
+    HARM = 3
+    CRY = 4
+    CALM = 5
+
+
+_Payload = tuple[str, _Kind, Tier, int]  # language, what the phrase is, its tier, its words
+
+
+class CrisisWords:
+    """Every shipped language's lists, compiled for one pass over a message."""
+
+    def __init__(self, languages: tuple[Language, ...]) -> None:
+        self.languages = languages
+        self._common = {lang.code: lang.common for lang in languages}
+        spaced: dict[str, list[tuple[str, _Kind, Tier]]] = defaultdict(list)
+        squashed: dict[str, list[tuple[str, _Kind, Tier]]] = defaultdict(list)
+        for lang in languages:
+            for phrase, tier in lang.phrases:
+                compact = squash(phrase)
+                if len(compact) >= SQUASH_FROM:
+                    # Also catches spaced-out letters and attached prefixes ("بالانتحار").
+                    squashed[compact].append((lang.code, _Kind.PHRASE, tier))
+                else:
+                    spaced[phrase].append((lang.code, _Kind.PHRASE, tier))
+            for intent in lang.intents:
+                for want in intent.want:
+                    spaced[want].append((lang.code, _Kind.WANT, intent.tier))
+                for harm in intent.harm:
+                    spaced[harm].append((lang.code, _Kind.HARM, intent.tier))
+            for cry in lang.cries:
+                spaced[cry].append((lang.code, _Kind.CRY, Tier.OTHERS))
+            for calm in lang.calm:
+                spaced[calm].append((lang.code, _Kind.CALM, Tier.SELF))
+        self._spaced = _automaton(spaced)
+        self._squashed = _automaton(squashed)
+        self._typos = _TypoIndex(languages)
 
     def __len__(self) -> int:
-        return len(self.words) + len(self.squashed)
+        """Phrases written in the lists (what ``relais check`` reports)."""
+        return sum(lang.listed for lang in self.languages)
 
     def mentions(self, text: str) -> bool:
         """True when ``text`` may speak of suicide, self-harm or immediate danger."""
         return self.detect(text) is not None
 
     def detect(self, text: str) -> CrisisHit | None:
-        """Which danger ``text`` may speak of, or ``None``."""
-        spaced = normalise(text[:10_000])
-        if any(phrase in spaced for phrase in self.words):
-            return CrisisHit(Tier.SELF, None)
-        squashed = _squash(spaced)
-        if any(compact in squashed for compact in self.squashed):
-            return CrisisHit(Tier.SELF, None)
-        return None
+        """Which danger ``text`` may speak of, and in which shipped language, or ``None``.
+        Danger to oneself wins over danger from others: its answer carries 112 as well."""
+        spaced = normalise(text[:READ_CHARS])
+        found: dict[str, Tier] = {}
+
+        def add(code: str, tier: Tier) -> None:
+            if found.get(code) is not Tier.SELF:
+                found[code] = tier
+
+        for _, payloads in self._squashed.iter(squash(spaced)):
+            for code, _, tier, _ in payloads:
+                add(code, tier)
+        events: list[tuple[int, _Payload]] = []
+        for end, payloads in self._spaced.iter(spaced):
+            for payload in payloads:
+                if payload[1] is _Kind.PHRASE:
+                    add(payload[0], payload[2])
+                else:
+                    events.append((end, payload))
+        if events:
+            for code, tier in _Events(spaced, events).hits():
+                add(code, tier)
+        for code in self._typos.codes(spaced):
+            add(code, Tier.SELF)
+        if not found:
+            return None
+        tier = Tier.SELF if Tier.SELF in found.values() else Tier.OTHERS
+        return CrisisHit(tier, self._locale(text, spaced, found))
+
+    def _locale(self, text: str, spaced: str, found: dict[str, Tier]) -> str | None:
+        """The language whose lists matched; when several did ("suicide" is French and
+        English), the script, then the language with the most everyday words."""
+        if len(found) == 1:
+            return next(iter(found))
+        script = _script(text)
+        if script in found:
+            return script
+        tokens = set(spaced.split())
+        scores = sorted(((len(tokens & self._common[c]), c) for c in found), reverse=True)
+        return scores[0][1] if scores[0][0] > scores[1][0] else None
 
 
-def _crisis_words(phrases: Iterable[str]) -> CrisisWords:
-    words: dict[str, None] = {}
-    squashed: dict[str, None] = {}
-    for phrase in phrases:
-        spaced = normalise(phrase)
-        compact = _squash(spaced)
-        if len(compact) >= _SQUASH_FROM:
-            # Also catches spaced-out letters ("s u i c i d e") and attached prefixes
-            # ("بالانتحار"); a whole-word match would imply this one, so it is not repeated.
-            squashed[compact] = None
-        else:
-            words[spaced] = None
-    return CrisisWords(tuple(words), tuple(squashed))
+class _Events:
+    """Wishes, harm words, cries and calm words found in one message, by word position."""
 
-
-def load_crisis_words(directory: Path) -> CrisisWords:
-    """Every list in ``directory`` (``locales/crisis``), read at start-up with the flows:
-    a broken list is refused with file, line and reason, rather than found out at the
-    first message a teen types, and no lists at all is refused too (typed words of
-    crisis would never bring the emergency numbers)."""
-    phrases: list[str] = []
-    problems: list[Problem] = []
-    paths = sorted(directory.glob("*.yaml"))
-    for path in paths:
-        try:
-            doc = read_yaml(path)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-            continue
-        found = doc.data.get("phrases") if isinstance(doc.data, dict) else None
-        if not isinstance(found, list) or not found:
-            problems.append(doc.problem((), "expected 'phrases:' followed by a list of phrases"))
-            continue
-        for i, phrase in enumerate(found):
-            letters = normalise(phrase).replace(" ", "") if isinstance(phrase, str) else ""
-            if len(letters) < _MIN_LETTERS:
-                problems.append(
-                    doc.problem(
-                        ("phrases", i),
-                        f"phrase {phrase!r} is too short: under {_MIN_LETTERS} letters it "
-                        "would match ordinary messages",
-                    )
-                )
+    def __init__(self, spaced: str, events: list[tuple[int, _Payload]]) -> None:
+        self.wants: dict[tuple[str, Tier], list[int]] = defaultdict(list)
+        self.harms: dict[tuple[str, Tier], list[tuple[int, int]]] = defaultdict(list)
+        self.calms: dict[str, list[int]] = defaultdict(list)
+        self.cries: set[str] = set()
+        counted, spaces = 0, 0
+        for end, (code, kind, tier, words) in events:  # in the order of ``end``
+            # ``end`` is the padding space after the phrase: the number of spaces up to it
+            # is the position of the word that follows (counted on from the last event).
+            spaces += spaced.count(" ", counted, end + 1)
+            counted = end + 1
+            after = spaces - 1
+            if kind is _Kind.WANT:
+                self.wants[code, tier].append(after)
+            elif kind is _Kind.CRY:
+                self.cries.add(code)
+            elif kind is _Kind.HARM:
+                self.harms[code, tier].append((after - words, after))
             else:
-                phrases.append(phrase)
-    if not paths:
-        problems.append(
-            Problem(
-                display_path(directory),
-                1,
-                "no crisis word lists (*.yaml): copy the shipped locales/crisis here",
-            )
+                self.calms[code].append(after - words)
+
+    def hits(self) -> list[tuple[str, Tier]]:
+        found = []
+        for (code, tier), wants in self.wants.items():
+            harms = self.harms.get((code, tier), [])
+            if any(self._follows(code, want, harm) for want in wants for harm in harms):
+                found.append((code, tier))
+        found += [(code, Tier.OTHERS) for code in self.cries if code not in self.calms]
+        return found
+
+    def _follows(self, code: str, want: int, harm: tuple[int, int]) -> bool:
+        start, end = harm
+        if not want <= start < want + INTENT_WINDOW:
+            return False
+        return not any(end <= calm < end + CALM_WINDOW for calm in self.calms.get(code, []))
+
+
+class _TypoIndex:
+    """Distinctive words recognised one letter off: two words one edit apart share a
+    deletion (SymSpell's trick), confirmed by rapidfuzz's edit distance, so a typo costs a
+    few dictionary look-ups per word rather than a comparison with every listed word."""
+
+    def __init__(self, languages: tuple[Language, ...]) -> None:
+        index: dict[str, dict[tuple[str, str], None]] = defaultdict(dict)
+        for lang in languages:
+            for word in lang.typos:
+                for variant in _deletions(word):
+                    index[variant][word, lang.code] = None
+        self.index = {variant: tuple(entries) for variant, entries in index.items()}
+        words = [word for lang in languages for word in lang.typos]
+        # One edit leaves a word of 5+ letters either its first two or its last two letters.
+        self.heads = {word[:2] for word in words}
+        self.tails = {word[-2:] for word in words}
+        self.lengths = range(
+            min(map(len, words), default=1) - 1, max(map(len, words), default=0) + 2
         )
-    if problems:
-        raise ConfigError(problems)
-    return _crisis_words(phrases)
+
+    def codes(self, spaced: str) -> set[str]:
+        codes: set[str] = set()
+        for token in set(spaced.split()):
+            if len(token) not in self.lengths:
+                continue
+            if token[:2] not in self.heads and token[-2:] not in self.tails:
+                continue
+            for variant in _deletions(token):
+                for word, code in self.index.get(variant, ()):
+                    if OSA.distance(token, word) <= 1:
+                        codes.add(code)
+        return codes
 
 
-def _squash(spaced: str) -> str:
-    """Without spaces, letters repeated across a former gap merged too: "k i l l" is
-    "kil", as "kill" is once normalised."""
-    return _REPEATS.sub(r"\1", spaced.replace(" ", ""))
+def _deletions(word: str) -> set[str]:
+    return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+def _automaton(phrases: dict[str, list[tuple[str, _Kind, Tier]]]) -> Any:
+    automaton = ahocorasick.Automaton()
+    for phrase, payloads in phrases.items():
+        words = phrase.count(" ") - 1  # padded: " je veux " is two words
+        automaton.add_word(phrase, tuple((*payload, words) for payload in payloads))
+    automaton.make_automaton()
+    return automaton
+
+
+def _script(text: str) -> str | None:
+    """'ar' or 'uk' when the message is written in Arabic or Cyrillic letters."""
+    for char in text:
+        if "\u0600" <= char <= "\u06ff":
+            return "ar"
+        if "\u0400" <= char <= "\u04ff":
+            return "uk"
+    return None

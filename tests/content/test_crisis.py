@@ -9,17 +9,22 @@ marks and tatweel, Cyrillic typed half on a Latin keyboard.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
+from bench import crisis_eval
 from bot.config import PROJECT_ROOT
-from bot.content import crisis
+from bot.content import crisis_text
 from bot.content.catalog import Catalog
-from bot.content.crisis import load_crisis_words, normalise
+from bot.content.crisis_forms import harm_words
+from bot.content.crisis_lists import load_crisis_words, read_forms
+from bot.content.crisis_text import normalise
 from bot.dialogue.service import Dialogue
+from bot.domain.crisis import CrisisHit, Tier
 from tests.fakebotapi import FakeBotApi
 from tests.harness import relais
 
@@ -44,7 +49,7 @@ MUST_TRIGGER: dict[str, list[str]] = {
         "j'en peux plus je veux disparaître",
         "envie de crever",
         "je vais me foutre en l’air",
-        "m0urir",
+        "jveux m0urir",
         "jveux plus etre la",
         "j'ai envie de me faire disparaître",
         "je vais me jeter sous un train",
@@ -270,32 +275,57 @@ MUST_NOT_TRIGGER: dict[str, list[str]] = {
 
 SHIPPED = sorted(p.stem for p in (PROJECT_ROOT / "locales").glob("*.yaml"))
 CRISIS_DIR = PROJECT_ROOT / "locales" / "crisis"
-mentions_crisis = load_crisis_words(CRISIS_DIR).mentions
+DETECTOR = load_crisis_words(CRISIS_DIR)
+mentions_crisis = DETECTOR.mentions
 
 
 def _cases(table: dict[str, list[str]]) -> list[tuple[str, str]]:
     return [(code, text) for code, texts in table.items() for text in texts]
 
 
-def test_every_shipped_language_has_a_crisis_list_and_tests() -> None:
-    crisis_lists = sorted(p.stem for p in CRISIS_DIR.glob("*.yaml"))
-    assert crisis_lists == SHIPPED
+def test_every_shipped_language_has_a_crisis_list_forms_and_data() -> None:
+    assert sorted(p.stem for p in CRISIS_DIR.glob("*.yaml")) == SHIPPED
+    assert sorted(p.stem for p in (CRISIS_DIR / "forms").glob("*.txt")) == SHIPPED
+    for part in ("dev", "heldout"):
+        assert sorted(p.stem for p in (crisis_eval.DATA / part).glob("*.yaml")) == SHIPPED
     assert sorted(MUST_TRIGGER) == SHIPPED
     assert sorted(MUST_NOT_TRIGGER) == SHIPPED
+
+
+def test_evaluation_set_is_large_and_covers_every_category() -> None:
+    """At least 400 crisis and 400 ordinary messages across the languages, every category
+    in every language of the dev part."""
+    examples = crisis_eval.load("dev") + crisis_eval.load("heldout")
+    assert sum(ex.crisis for ex in examples) >= 400
+    assert sum(not ex.crisis for ex in examples) >= 400
+    dev = crisis_eval.load("dev")
+    categories = {*crisis_eval.EXPECTED_TIER, "hyperbole", "help", "news", "harassment"}
     for code in SHIPPED:
-        assert len(MUST_TRIGGER[code]) >= 12, code
+        assert {ex.category for ex in dev if ex.lang == code} >= categories, code
+
+
+@pytest.mark.parametrize("part", ["dev"])
+def test_detector_meets_its_targets(part: str) -> None:
+    """Recall >= 97 % and full emergency answers on <= 5 % of ordinary messages; the
+    held-out part was never used to tune the lists (tests/data/crisis/README.md)."""
+    scores = crisis_eval.score(DETECTOR, crisis_eval.load(part))
+    assert scores.recall.rate >= crisis_eval.RECALL_TARGET, f"recall {scores.recall}"
+    assert scores.false_alarms.rate <= crisis_eval.FALSE_ALARM_TARGET, (
+        f"false alarms {scores.false_alarms}"
+    )
+    assert scores.tier.rate >= 0.9, f"tier {scores.tier}"
 
 
 @pytest.mark.parametrize("path", sorted(CRISIS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
-def test_phrase_lists_are_sane(path: Path) -> None:
-    """A phrase that folds to nothing would match every message; one that folds to a
-    single letter would match almost every one."""
-    phrases = yaml.safe_load(path.read_text(encoding="utf-8"))["phrases"]
-    assert 20 <= len(phrases) <= 100, f"{path.name}: {len(phrases)} phrases"
-    for phrase in phrases:
-        assert isinstance(phrase, str), phrase
-        assert len(normalise(phrase).replace(" ", "")) >= 3, phrase
-        assert mentions_crisis(phrase), phrase
+def test_every_listed_phrase_triggers_with_its_tier(path: Path) -> None:
+    """A phrase folds to something a message can contain, and brings its own answer."""
+    lists = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert 20 <= len(lists["self"]) <= 250, path.name
+    for tier in Tier:
+        for phrase in lists.get(tier.value, []):
+            hit = DETECTOR.detect(phrase)
+            assert hit is not None, phrase
+            assert hit.tier is tier or hit.tier is Tier.SELF, (phrase, hit)
 
 
 @pytest.mark.parametrize(("code", "text"), _cases(MUST_TRIGGER))
@@ -306,6 +336,90 @@ def test_crisis_phrasing_triggers(code: str, text: str) -> None:
 @pytest.mark.parametrize(("code", "text"), _cases(MUST_NOT_TRIGGER))
 def test_ordinary_message_does_not_trigger(code: str, text: str) -> None:
     assert not mentions_crisis(text), f"[{code}] false alarm: {text!r} → {normalise(text)!r}"
+
+
+@pytest.mark.parametrize(
+    ("text", "tier", "locale"),
+    [
+        ("je veux mourir", Tier.SELF, "fr"),
+        ("jvais me pendre ce soir", Tier.SELF, "fr"),
+        ("il va me tuer", Tier.OTHERS, "fr"),
+        ("il m'attend devant le collège", Tier.OTHERS, "fr"),
+        ("i want to be dead", Tier.SELF, "en"),
+        ("he's gonna kill me", Tier.OTHERS, "en"),
+        ("he'll post my nudes", Tier.OTHERS, "en"),
+        ("me quiero morir", Tier.SELF, "es"),
+        ("sabe dónde vivo", Tier.OTHERS, "es"),
+        ("بدي انتحر", Tier.SELF, "ar"),
+        ("ana bdi mout", Tier.SELF, "ar"),  # Arabizi: Latin letters, Arabic list
+        ("رح يقتلني", Tier.OTHERS, "ar"),
+        ("хочу вмерти", Tier.SELF, "uk"),
+        ("хочу умереть", Tier.SELF, "uk"),  # Russian, answered in Ukrainian
+        ("у нього ніж", Tier.OTHERS, "uk"),
+        # Both dangers: the answer for one's own life wins (it carries 112 as well).
+        ("il va poster mes nudes, je veux mourir", Tier.SELF, "fr"),
+        # "suicide" is French and English: the everyday words tell them apart...
+        ("je pense au suicide", Tier.SELF, "fr"),
+        ("thinking about suicide", Tier.SELF, "en"),
+        # ...and when nothing does, the language is left to the chat's, unless the script
+        # tells.
+        ("suicide", Tier.SELF, None),
+        ("суицид suicide", Tier.SELF, "uk"),
+    ],
+)
+def test_hit_tells_the_danger_and_the_language(text: str, tier: Tier, locale: str | None) -> None:
+    assert DETECTOR.detect(text) == CrisisHit(tier, locale)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "je veux vraiment juste mourir",  # a few words between the wish and the harm
+        "je voudrais que je meure",  # an inflected form, from forms/fr.txt
+        "mdr je veux mourir",  # laughing before is not a hyperbole after
+        "je veux mourir. j'ai trop de devoirs",  # homework, but further than 3 words
+        "sucide",  # one letter missing
+        "suicdie",  # two letters swapped
+        "suiside",  # one letter wrong
+        "самогубсво",
+    ],
+)
+def test_intent_inflection_and_typos_are_read(text: str) -> None:
+    assert mentions_crisis(text), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "mdr je vais mourir de rire",
+        "je veux un chien et mon grand-père va bientôt mourir",  # wish and harm 6 words apart
+        "help me with my homework",
+        "au secours j'ai un contrôle de maths",
+        "je veux courir",  # one letter off "mourir", which is not typo-tolerant
+        "i want to go to the cinema",
+    ],
+)
+def test_hyperbole_and_distance_are_not_an_emergency(text: str) -> None:
+    assert not mentions_crisis(text), text
+
+
+def test_inflected_forms_come_from_the_forms_file(tmp_path: Path) -> None:
+    """Without ``forms/fr.txt`` only the words as listed match: the lemmatiser's forms are
+    what catches "que je meure"."""
+    shutil.copytree(CRISIS_DIR, tmp_path / "crisis")
+    (tmp_path / "crisis" / "forms" / "fr.txt").unlink()
+    bare = load_crisis_words(tmp_path / "crisis")
+    assert bare.mentions("je veux mourir")
+    assert not bare.mentions("je voudrais que je meure")
+
+
+@pytest.mark.parametrize("code", SHIPPED)
+def test_forms_files_are_up_to_date(code: str) -> None:
+    """Every harm word worth inflecting has its line in forms/<code>.txt, written by
+    ``python -m bot.content.crisis_forms`` (run it after changing an intent list)."""
+    listed = {normalise(w).strip() for w in harm_words(CRISIS_DIR / f"{code}.yaml")}
+    written = set(read_forms(CRISIS_DIR / "forms" / f"{code}.txt"))
+    assert written == listed, "run: .venv/bin/python -m bot.content.crisis_forms"
 
 
 @pytest.mark.parametrize(
@@ -332,13 +446,13 @@ def test_normalise_keeps_scripts_apart_where_it_matters() -> None:
 def test_fold_cache_stays_bounded() -> None:
     """Characters are remembered once; a message made of thousands of distinct characters
     must not grow the table without end."""
-    saved = dict(crisis._FOLD)
+    saved = dict(crisis_text._FOLD)
     try:
-        normalise("".join(chr(0x20000 + i) for i in range(crisis._CACHE_LIMIT + 1000)))
-        assert len(crisis._FOLD) <= crisis._CACHE_LIMIT
+        normalise("".join(chr(0x20000 + i) for i in range(crisis_text._CACHE_LIMIT + 1000)))
+        assert len(crisis_text._FOLD) <= crisis_text._CACHE_LIMIT
     finally:
-        crisis._FOLD.clear()
-        crisis._FOLD.update(saved)
+        crisis_text._FOLD.clear()
+        crisis_text._FOLD.update(saved)
 
 
 def test_detector_reads_a_long_message_to_the_end() -> None:

@@ -107,7 +107,7 @@ def test_check_ok_on_shipped_files(tmp_path: Path) -> None:
     result = run(["check", "--max-age", "100000"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("OK: ")
-    assert re.search(r"\b[1-9]\d{2} crisis phrase\(s\)", result.stdout)  # every list was read
+    assert re.search(r"\b[1-9]\d{2,} crisis phrase\(s\)", result.stdout)  # every list was read
     assert "victim" in result.stdout
 
 
