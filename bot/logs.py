@@ -14,8 +14,9 @@
 from __future__ import annotations
 
 import logging
+import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 LIBRARY_LEVELS = {
@@ -91,3 +92,31 @@ def setup_logging(level: str, token: str | None, *secrets: str | None) -> None:
     root.setLevel(level.upper())
     for name, ceiling in LIBRARY_LEVELS.items():
         logging.getLogger(name).setLevel(max(ceiling, root.level))
+
+
+class Throttle:
+    """Warnings an attacker can trigger at will (refused requests, shed connections), at
+    most one line per message every ``interval`` seconds, saying how many were held back."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.logger, self.interval, self.clock = logger, interval, clock
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+
+    def warning(self, message: str, *args: object) -> None:
+        key = message % args  # the arguments name a kind (missing, wrong...), never data
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.interval:
+            self._held[key] = self._held.get(key, 0) + 1
+            return
+        held = self._held.pop(key, 0)
+        self._last[key] = now
+        if held:
+            message, args = message + " (and %d more like it since)", (*args, held)
+        self.logger.warning(message, *args)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -34,15 +35,21 @@ def free_port() -> int:
 
 @asynccontextmanager
 async def replica(
-    api: FakeBotApi, catalog: Catalog, storage: Storage, *, dashboard: web.Application | None = None
+    api: FakeBotApi,
+    catalog: Catalog,
+    storage: Storage,
+    *,
+    dashboard: web.Application | None = None,
+    **config: Any,
 ) -> AsyncIterator[WebhookServer]:
-    """A started replica whose webhook is registered with ``api``; drained on exit."""
+    """A started replica whose webhook is registered with ``api``; drained on exit.
+    ``config``: more ``WebhookConfig`` fields (e.g. ``idle_timeout``)."""
     port = free_port()
     metrics = Metrics()
     dialogue = Dialogue(Engine(catalog), storage, observer=metrics)
     application = build_application(api.token, dialogue, SECRET, base_url=api.base_url)
     config = WebhookConfig(
-        url=f"http://127.0.0.1:{port}/telegram", secret=WEBHOOK_SECRET, port=port
+        url=f"http://127.0.0.1:{port}/telegram", secret=WEBHOOK_SECRET, port=port, **config
     )
     server = WebhookServer(application, dialogue.ping, metrics, config, dashboard=dashboard)
     await server.start()

@@ -70,7 +70,8 @@ def _presented_token(request: web.Request) -> str:
 @web.middleware
 async def _require_token(request: web.Request, handler: Handler) -> web.StreamResponse:
     expected = request.app[SETTINGS].token
-    presented = _presented_token(request).encode()
+    # Undecodable header bytes arrive as surrogates: refused like any wrong token.
+    presented = _presented_token(request).encode("utf-8", "surrogateescape")
     if not presented or not hmac.compare_digest(presented, expected):
         return web.Response(
             status=401,

@@ -16,6 +16,10 @@ committed and the replies were sent. If the database fails, the answer is 500 an
 Telegram delivers the update again later (to this or another replica); the update ledger
 makes any redelivery of an update that was in fact applied change nothing and send nothing.
 
+The port sheds abuse (``shedding``): at most ``connection_limit`` connections, each closed
+after ``idle_timeout`` seconds without a complete request; a body must arrive within
+``BODY_TIMEOUT``; warnings anyone can trigger are logged once a minute with a count.
+
 SIGTERM (or Ctrl-C) drains: stop listening, answer 503 to requests still arriving on
 open connections (Telegram retries them elsewhere), finish the updates in flight, then
 stop the bot and close the database. The webhook stays registered with Telegram: the
@@ -26,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import json
 import logging
 import re
 import signal
@@ -41,8 +46,16 @@ from telegram.ext import Application, ContextTypes
 
 from bot.channels.telegram.app import allowed_updates
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
+from bot.channels.telegram.retry import name
+from bot.channels.telegram.shedding import (
+    CONNECTION_LIMIT,
+    IDLE_TIMEOUT,
+    ConnectionGuard,
+    GuardedSite,
+)
 from bot.config import Settings
 from bot.errors import StorageError
+from bot.logs import Throttle
 from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
@@ -51,6 +64,7 @@ App = Application[Any, Any, Any, Any, Any, Any]
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SECRET_FORMAT = re.compile(r"[A-Za-z0-9_-]{1,256}")  # what Telegram accepts
+BODY_TIMEOUT = 10.0  # seconds to read an update's body (a slow sender is cut off)
 HEALTH_TIMEOUT = 2.0  # seconds for the database to answer a health check
 # Longest wait for updates in flight at shutdown: a reply held by the rate limiter can take
 # a few seconds. Give the orchestrator's grace period more (docker: stop_grace_period).
@@ -66,6 +80,8 @@ class WebhookConfig:
     listen: str = "127.0.0.1"
     port: int = 8080
     max_connections: int = 40
+    connection_limit: int = CONNECTION_LIMIT  # open connections to our port (shedding)
+    idle_timeout: float = IDLE_TIMEOUT  # seconds a connection may go without a request
 
     @property
     def path(self) -> str:
@@ -116,6 +132,8 @@ class WebhookServer:
         self.config = config
         self.accepting = False
         self._secret = config.secret.encode()
+        self._warn = Throttle(log)  # lines anyone can cause: one a minute of each
+        self.guard: ConnectionGuard | None = None
         self._runner: web.AppRunner | None = None
         self._inflight = 0
         self._queued: set[asyncio.Task[None]] = set()  # accepted while their chat was busy
@@ -146,7 +164,14 @@ class WebhookServer:
             web_app.add_subapp("/dashboard/", self.dashboard)
         self._runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=DRAIN_TIMEOUT)
         await self._runner.setup()
-        await web.TCPSite(self._runner, self.config.listen, self.config.port).start()
+        assert self._runner.server is not None
+        self.guard = ConnectionGuard(
+            self._runner.server,
+            limit=self.config.connection_limit,
+            idle=self.config.idle_timeout,
+            warn=self._warn,
+        )
+        await GuardedSite(self._runner, self.config.listen, self.config.port, self.guard).start()
         self.accepting = True
         # Every replica registers the same URL: harmless, and the last one up need not be
         # told it is not the first. Pending updates are kept, never dropped.
@@ -183,19 +208,21 @@ class WebhookServer:
         if not self.accepting:
             self.metrics.updates.labels("unavailable").inc()
             return web.Response(status=503, text="stopping")
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # aiohttp keeps undecodable header bytes as surrogates: compared, never a 500.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._secret):
             self.metrics.updates.labels("refused").inc()
-            log.warning(
+            self._warn.warning(
                 "refused a webhook request: secret token header %s",
                 "wrong" if given else "missing",
             )
             return web.Response(status=403)
         try:
-            update = Update.de_json(await request.json(), self.application.bot)
+            body = await asyncio.wait_for(request.read(), BODY_TIMEOUT)
+            update = Update.de_json(json.loads(body), self.application.bot)
         except Exception as exc:  # not JSON, or not an update: nothing to retry
             self.metrics.updates.labels("invalid").inc()
-            log.warning("refused a webhook request that is not an update: %s", type(exc).__name__)
+            self._warn.warning("refused a webhook request that is not an update: %s", name(exc))
             return web.Response(status=400)
         processor = self.application.update_processor
         if isinstance(processor, PerChatUpdateProcessor) and processor.queued_behind(update):
@@ -250,7 +277,7 @@ class WebhookServer:
         try:
             await asyncio.wait_for(self.health(), HEALTH_TIMEOUT)
         except (StorageError, TimeoutError) as exc:
-            log.warning("health check: the database does not answer (%s)", type(exc).__name__)
+            self._warn.warning("health check: the database does not answer (%s)", name(exc))
             return web.Response(status=503, text="database unreachable\n")
         return web.Response(text="ok\n")
 
