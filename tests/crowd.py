@@ -22,9 +22,17 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tests.fakebotapi import ApiCall, FakeBotApi, SentMessage, builders
+from tests.texts import french
 
 # The victim flow, answered by label: who, danger, what, where, since.
-PATH = ("Ça m'arrive à moi", "Non", "Menaces", "Discord", "Des mois")
+PATH_KEYS = (
+    "start.who.me",
+    "victim.danger.no",
+    "victim.what.threats",
+    "platform.discord",
+    "victim.since.months",
+)
+PATH = tuple(french(key) for key in PATH_KEYS)
 FINAL_MARK = "discord.com/safety"  # in the result message only
 REPLY_METHODS = frozenset({"sendMessage", "editMessageText"})
 

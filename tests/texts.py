@@ -13,20 +13,22 @@ import string
 from functools import cache
 from typing import Any
 
+from bot.config import PROJECT_ROOT
 from bot.content.catalog import Catalog
+from bot.content.locales import Locales, load_locales
 
 
 class Texts:
     """The texts of one locale: ``texts(key, **values)`` and which key a text is."""
 
-    def __init__(self, catalog: Catalog, locale: str = "fr") -> None:
-        self.catalog = catalog
+    def __init__(self, texts: Catalog | Locales, locale: str = "fr") -> None:
+        self.locales = texts.locales if isinstance(texts, Catalog) else texts
         self.locale = locale
 
     def __call__(self, key: str, **values: Any) -> str:
         """The text of ``key``, placeholders filled with ``values`` (left as is otherwise)."""
-        assert self.catalog.locales.has(key), f"no text key {key!r}"
-        return self.catalog.locales.text(self.locale, key, **values)
+        assert self.locales.has(key), f"no text key {key!r}"
+        return self.locales.text(self.locale, key, **values)
 
     def template(self, key: str) -> str:
         return self.__call__(key)
@@ -49,8 +51,23 @@ class Texts:
         """Every key (under ``prefix``) whose text ``text`` contains."""
         if text is None:
             return set()
-        reference = self.catalog.locales.by_code["fr"].texts
+        reference = self.locales.by_code["fr"].texts
         return {k for k in reference if k.startswith(prefix) and self.said(text, k)}
+
+
+@cache
+def _shipped() -> Locales:
+    return load_locales(PROJECT_ROOT / "locales")
+
+
+def shipped(locale: str) -> Texts:
+    """The texts of ``locales/`` for module-level constants (before any fixture)."""
+    return Texts(_shipped(), locale)
+
+
+def french(key: str, **values: Any) -> str:
+    """The shipped French text of ``key``."""
+    return shipped("fr")(key, **values)
 
 
 @cache

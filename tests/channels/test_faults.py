@@ -32,6 +32,7 @@ from tests.crowd import PATH, Teen, eventually, watching
 from tests.fakebotapi import FakeBotApi, builders
 from tests.harness import relais
 from tests.process import Process
+from tests.texts import french, shipped
 
 FAST = RetryPolicy(telegram=(0.1, 0.2, 0.4, 0.8, 1.0, 1.0, 1.0), storage=(0.2, 0.4))
 ROOT = Path(__file__).resolve().parents[2]
@@ -81,7 +82,9 @@ async def test_429_waits_for_retry_after_even_past_the_rate_limiters_retries(
         # Five 429s in a row: more than the rate limiter's own three retries.
         api.fail_next("editMessageText", 429, "Too Many Requests: retry after 0", times=5)
         api.push_update(builders.callback(3101, teen.last_message, "start:1:who:me"))
-        await eventually(lambda: teen.last_message.text.startswith("D'abord"), what="edit")
+        await eventually(
+            lambda: teen.last_message.text == french("victim.danger.question"), what="edit"
+        )
         edits = api.calls_of("editMessageText")
         assert [c.status for c in edits] == [429] * 5 + [200]
         assert len(teen.messages) == 2
@@ -100,7 +103,9 @@ async def test_5xx_are_retried_and_nothing_is_doubled(
         await eventually(lambda: len(teen.messages) == 2, what="welcome and first question")
         api.fail_next("editMessageText", 502, "Bad Gateway")
         api.push_update(builders.callback(3201, teen.last_message, "start:1:who:me"))
-        await eventually(lambda: teen.last_message.text.startswith("D'abord"), what="edit")
+        await eventually(
+            lambda: teen.last_message.text == french("victim.danger.question"), what="edit"
+        )
     assert [c.status for c in api.calls_of("sendMessage")] == [500, 500, 200, 200]
     assert [c.status for c in api.calls_of("editMessageText")] == [502, 200]
     assert len(teen.messages) == 2  # each message once
@@ -126,7 +131,7 @@ async def test_a_reply_lost_after_every_retry_leaves_the_step_saved(
         await eventually(lambda: "reply not delivered" in caplog.text, what="the loss logged")
         assert await stored_step(db, 3251) == "danger"  # the answer counted all the same
         replies = await teen.send("ok")  # the next message shows where the teen is
-        assert replies[-1].text.startswith("D'abord")
+        assert replies[-1].text == french("victim.danger.question")
     assert "update failed" not in caplog.text
 
 
@@ -177,7 +182,7 @@ async def test_refused_connections_then_every_pending_teen_is_answered(
         )
     for user_id in teens:
         welcome, question = texts(api, user_id)
-        assert "3018" in welcome and question == "Pour qui viens-tu ?"
+        assert "3018" in welcome and question == french("start.who.question")
         assert await stored_step(db, user_id) == "who"
 
 
@@ -195,7 +200,7 @@ async def test_a_teen_who_blocked_the_bot_has_their_conversation_closed(
         await teen.press(PATH[0])
         assert await stored_step(db, 3501) == "danger"
         api.block(3501)
-        await teen.press("Non")  # it reached the bot before the block did
+        await teen.press(french("victim.danger.no"))  # it reached the bot before the block did
         assert await stored_step(db, 3501) is None  # closed: nothing to resume or remind
         assert "blocked the bot; their conversation is closed" in caplog.text
         assert "update failed" not in caplog.text
@@ -222,14 +227,14 @@ async def test_message_not_modified_is_not_an_error(
         await teen.press(PATH[0])
         api.fail_next("editMessageText", 400, NOT_MODIFIED)
         sends = len(api.calls_of("sendMessage"))
-        await teen.press("Non")
+        await teen.press(french("victim.danger.no"))
         # Telegram says the message already shows it: nothing resent, the step is saved.
         assert len(api.calls_of("sendMessage")) == sends
         assert await stored_step(db, 3601) == "what"
         # The screen still asks the old question: pressing it shows where the teen is.
-        replies = await teen.press("Non")
-        assert replies[0].text.startswith("Ce bouton n'est plus actif")
-        assert replies[-1].text == "Qu'est-ce qui se passe ?"
+        replies = await teen.press(french("victim.danger.no"))
+        assert replies[0].text == french("nudge.stale")
+        assert replies[-1].text == french("victim.what.question")
     assert "update failed" not in caplog.text
 
 
@@ -242,11 +247,11 @@ async def test_message_to_edit_not_found_becomes_a_new_message(
         await teen.press(PATH[0])
         before = len(teen.messages)
         api.fail_next("editMessageText", 400, "Bad Request: message to edit not found")
-        await teen.press("Non")
+        await teen.press(french("victim.danger.no"))
         assert len(teen.messages) == before + 1
-        assert teen.last_message.text == "Qu'est-ce qui se passe ?"
-        await teen.press("Menaces")  # the new message's buttons work
-        assert teen.last_message.text == "Sur quelle application ?"
+        assert teen.last_message.text == french("victim.what.question")
+        await teen.press(french("victim.what.threats"))  # the new message's buttons work
+        assert teen.last_message.text == french("victim.where.question")
 
 
 # --------------------------------------------------------------------------- database
@@ -276,7 +281,9 @@ async def test_database_locked_for_a_while_retries_then_answers(
         async with locked(db):
             api.push_update(builders.callback(3801, teen.last_message, "start:1:who:me"))
             await eventually(lambda: "database is locked" in caplog.text, what="a log line")
-        await eventually(lambda: teen.last_message.text.startswith("D'abord"), what="answer")
+        await eventually(
+            lambda: teen.last_message.text == french("victim.danger.question"), what="answer"
+        )
     assert "database unavailable (OperationalError: database is locked); retry in" in caplog.text
     assert "3018 instead" not in caplog.text  # it healed before the calm message was due
     assert await stored_step(db, 3801) == "danger"
@@ -295,11 +302,11 @@ async def test_database_read_only_too_long_gets_a_calm_message_with_3018(
         api.push_update(builders.private_command(3901, "/start", language_code="en"))
         await eventually(lambda: len(teen.messages) == 1, what="the calm message")
         calm = teen.messages[0].text
-        assert calm.startswith("Sorry, I'm having a technical problem") and "3018" in calm
+        assert shipped("en").starts(calm, "error.storage") and "3018" in calm
         assert "https://3018.fr" in calm
         await storage.query("PRAGMA query_only = OFF")
         replies = await teen.send("/start")  # back to normal, nothing half-saved
-        assert replies[0].text.startswith("Hi") and len(replies) == 2
+        assert shipped("en").starts(replies[0].text, "welcome") and len(replies) == 2
     assert "attempt to write a readonly database" in caplog.text
     assert "sent 3018 instead" in caplog.text
     async with SqliteStorage(db) as check:

@@ -23,6 +23,7 @@ from bot.export.layout import Layout
 from bot.export.periods import DateRange
 from bot.export.queries import build_report
 from bot.export.tables import Report
+from bot.export.to_html import TITLES
 from bot.storage.sqlite import SqliteStorage
 from tests.export_seed import PARIS, seed
 
@@ -105,7 +106,7 @@ def test_chromium_renders_the_charts(report: Report, tmp_path: Path) -> None:
     for chart in parser.charts:
         assert chart["path"] >= 5, chart  # axes, ticks, bars or lines were drawn
         assert chart["text"] >= 3, chart  # tick labels and legend as real text
-    assert "Types de harcèlement" in dom and "Plateformes" in dom
+    assert TITLES["answers:harassment_kind"] in dom and TITLES["answers:platform"] in dom
 
     shot = tmp_path / "relais.png"
     chromium(tmp_path, "--window-size=1366,2600", "--hide-scrollbars", f"--screenshot={shot}", url)

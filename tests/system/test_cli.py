@@ -11,6 +11,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 from tests.conftest import FIXTURES
+from tests.texts import french
 
 RELAIS = [sys.executable, "-m", "bot.cli"]
 
@@ -41,9 +42,9 @@ def test_console_reaches_the_final_message(tmp_path: Path) -> None:
     result = run(["console"], tmp_path, stdin="1\n2\n3\n1\n2\n")
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.index("3018") < out.index("Pour qui viens-tu ?")  # help comes first
-    assert "[1] Oui, en danger" in out
-    assert "help.instagram.com" in out and "ne paie pas" in out
+    assert out.index("3018") < out.index(french("start.who.question"))  # help comes first
+    assert f"[1] {french('victim.danger.yes')}" in out
+    assert french("advice.platform.instagram") in out and french("advice.sextortion") in out
     assert out.rstrip().endswith(">")
 
 
@@ -67,7 +68,7 @@ def test_console_lang_wins_over_the_language_kept_from_before(tmp_path: Path) ->
     result = run(["console", "--lang", "uk"], tmp_path, stdin="")
     assert result.returncode == 0, result.stderr
     assert "Що тебе сюди привело?" in result.stdout
-    assert "Pour qui viens-tu" not in result.stdout
+    assert french("start.who.question") not in result.stdout
 
 
 def test_console_refuses_a_language_it_has_no_texts_for(tmp_path: Path) -> None:
@@ -100,7 +101,7 @@ def test_run_without_token_is_the_console(tmp_path: Path) -> None:
     result = run(["run"], tmp_path, stdin="1\n")
     assert result.returncode == 0, result.stderr
     assert "No TELEGRAM_BOT_TOKEN" in result.stdout
-    assert "D'abord : est-ce que toi" in result.stdout
+    assert french("victim.danger.question") in result.stdout
 
 
 def test_check_ok_on_shipped_files(tmp_path: Path) -> None:
