@@ -28,12 +28,14 @@ def paris(y: int, m: int, d: int, h: int, mi: int = 0) -> dt.datetime:
     ("hour", "minute", "is_open"),
     [(8, 59, False), (9, 0, True), (12, 0, True), (22, 59, True), (23, 0, False), (0, 0, False)],
 )
-def test_3018_edges(catalog: Catalog, hour: int, minute: int, is_open: bool) -> None:
+def test_3018_is_open_from_9_to_23_to_the_minute(
+    catalog: Catalog, hour: int, minute: int, is_open: bool
+) -> None:
     status = r3018(catalog).status(paris(2026, 11, 30, hour, minute))
     assert status.is_open is is_open
 
 
-def test_closes_and_opens_at(catalog: Catalog) -> None:
+def test_status_tells_when_3018_closes_and_next_opens(catalog: Catalog) -> None:
     at_open = r3018(catalog).status(paris(2026, 11, 30, 9, 0))
     assert at_open.closes_at == paris(2026, 11, 30, 23, 0)
     late = r3018(catalog).status(paris(2026, 11, 30, 23, 0))

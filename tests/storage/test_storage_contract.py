@@ -239,7 +239,9 @@ async def test_a_conflicting_save_does_not_claim_its_update(
     assert await storage.save("u1", conv("where"), expected_version=2, now=noon, update_id=3) == 3
 
 
-async def test_claim_update_alone(storage: Storage, noon: dt.datetime) -> None:
+async def test_a_claimed_update_is_refused_by_a_later_claim_or_save(
+    storage: Storage, noon: dt.datetime
+) -> None:
     assert await storage.claim_update(5, noon)
     assert not await storage.claim_update(5, noon)
     await storage.save("u1", conv(), expected_version=None, now=noon, update_id=6)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot.config import PROJECT_ROOT
 from tests.conftest import FIXTURES
-from tests.texts import french
+from tests.texts import french, shipped
 
 RELAIS = [sys.executable, "-m", "bot.cli"]
 
@@ -51,16 +51,17 @@ def test_console_reaches_the_final_message(tmp_path: Path) -> None:
 def test_console_in_english_with_commands_and_free_text(tmp_path: Path) -> None:
     result = run(["console", "--lang", "en"], tmp_path, stdin="hello\n/urgence\n/effacer\n/stop\n")
     assert result.returncode == 0, result.stderr
-    assert "I only read the buttons" in result.stdout
-    assert "I deleted 0 message(s)." in result.stdout
-    assert "3114" in result.stdout and "OK, we'll stop here" in result.stdout
+    english = shipped("en")
+    assert english("nudge.buttons") in result.stdout
+    assert english("command.erased", deleted=0) in result.stdout
+    assert "3114" in result.stdout and english("command.stop") in result.stdout
 
 
 def test_console_resumes_from_storage(tmp_path: Path) -> None:
     run(["console"], tmp_path, stdin="1\n2\n")
     # A second session starts with /start: the menu again, and "2" picks "witness".
     result = run(["console"], tmp_path, stdin="2\n")
-    assert "est-ce que la personne est en danger" in result.stdout
+    assert french("witness.danger.question") in result.stdout
 
 
 def test_console_lang_wins_over_the_language_kept_from_before(tmp_path: Path) -> None:
