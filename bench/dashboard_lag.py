@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.export.periods import DateRange
 from bot.export.queries import build_report
 from bot.storage import storage_from_url
-from bot.storage.base import INSERT_EVENTS_SQL
+from bot.storage.sql import INSERT_EVENTS_SQL
 
 NOW = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
 TICK = 0.005

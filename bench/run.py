@@ -15,8 +15,8 @@ object that answers at once (``bench/canned.py``):
 Sequential: updates are handled one at a time, as PTB does by default; latency is one
 ``Application.process_update`` call (the update already decoded: ``Update.de_json`` costs
 the same for every bot and is reported on its own line). At saturation: ``--workers``
-updates in flight at once, so the event loop never idles; this is where aiosqlite's
-worker thread could starve (``/work/shared/DESIGN.md``), so the worst case is reported,
+updates in flight at once, so the event loop never idles; this is where the storage's
+worker thread could starve (``bot/storage/sqlite.py``), so the worst case is reported,
 and the slowest single database round trip with it.
 
 The last line is ``relais/ptb throughput ratio: X.XX``: (a) over (b), sequential, where
@@ -76,7 +76,7 @@ class Result:
     sent: int
     errors: int
     flush: float = 0.0  # persistence written after the run (c)
-    slowest_db: float = 0.0  # slowest single aiosqlite round trip (a)
+    slowest_db: float = 0.0  # slowest single database round trip (a)
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -90,7 +90,7 @@ class Result:
 
 class TimedSqlite(SqliteStorage):
     """SQLite storage that remembers its slowest operation of a turn (on the event loop,
-    or in aiosqlite's thread when the database was busy)."""
+    or in the storage's thread when the database was busy)."""
 
     slowest = 0.0
 

@@ -33,10 +33,10 @@ from bot.dialogue.groups import GroupRules
 from bot.dialogue.render import help_line
 from bot.domain.conversation import Event, Outcome, Reply
 from bot.domain.group import DEFAULT_STATS_K, Origin, looks_like_token
-from bot.domain.policy import SENT_RETENTION
+from bot.domain.policy import SENT_RETENTION, hour_of
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.privacy import new_session_id
-from bot.storage.base import Nudge, Storage, Stored, hour_of
+from bot.storage.base import Nudge, Storage, Stored
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8

@@ -8,6 +8,13 @@ from dataclasses import dataclass
 # Telegram lets a bot delete messages of a private chat for 48 hours; ids older than that
 # are useless to /effacer, so they are not kept longer (seconds).
 SENT_RETENTION = 48 * 3600
+HOUR = 3600
+
+
+def hour_of(moment: dt.datetime) -> int:
+    """Unix time rounded down to the hour: statistics never need (nor get) more."""
+    seconds = int(moment.timestamp())
+    return seconds - seconds % HOUR
 
 
 @dataclass(frozen=True)

@@ -28,8 +28,12 @@ import asyncpg.exceptions
 
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
+from bot.domain.policy import hour_of
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
-from bot.storage.base import (
+from bot.storage.base import EventRow, Nudge, Reminder, Stored
+from bot.storage.migrations import Migration, migrations_for
+from bot.storage.sent import BatchedSent, SentRow
+from bot.storage.sql import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
     DROP_SENT_SQL,
@@ -46,19 +50,11 @@ from bot.storage.base import (
     SAVE_GROUP_SQL,
     SENT_SINCE_SQL,
     UPDATE_CONVERSATION_SQL,
-    EventRow,
-    Nudge,
-    Reminder,
-    Storage,
-    Stored,
     event_rows,
     group_of,
     group_params,
-    hour_of,
     purge_params,
 )
-from bot.storage.migrations import Migration, migrations_for
-from bot.storage.sent import SentRow
 
 log = logging.getLogger(__name__)
 POOL_MAX = 5
@@ -153,7 +149,7 @@ async def _apply(conn: Connection, migration: Migration) -> None:
             await asyncio.sleep(0.2 * attempt)
 
 
-class PostgresStorage(Storage):
+class PostgresStorage(BatchedSent):
     """Storage in PostgreSQL (``postgresql://`` or ``postgres://`` URLs)."""
 
     def __init__(self, url: str, *, pool_max: int = POOL_MAX) -> None:

@@ -1,33 +1,27 @@
-"""SQLite storage through aiosqlite: the default, enough for one machine.
+"""SQLite storage: the default, enough for one machine.
 
-WAL mode lets readers (exports, health checks) run beside the writer.
-
-What a turn costs here is mostly what it writes: on commit every page a turn changed goes
-to the write-ahead log, and every so often the log is copied back into the file and synced
-(a checkpoint). So (figures from ``bench/run.py`` and the scripts in its notes):
+The standard library's ``sqlite3`` with one thread of its own for what may wait; WAL mode
+lets readers (exports, health checks) run beside the writer. What a turn costs is mostly
+what it writes, so (figures: ``bench/run.py``, ``bench/storage_turn.py``):
 
 - One commit per turn: state, statistics, update-ledger claim and reminder together;
-  message ids for /effacer are batched (``bot.storage.sent``). Migration 0005 removed the
-  indexes a turn had to update for the daily purge's sake alone.
+  message ids for /effacer are batched (``bot.storage.sent``). No index exists for the
+  daily purge's sake alone: each would cost a write on every turn.
 - Group commit: the saves of other chats' turns that reach the database during the same
   turn of the event loop share one transaction (``save``); a turn that fails (a version
   conflict, a redelivered update) leaves nothing and fails alone.
 - 1 KB pages for new databases (SQLite's default is 4 KB): a turn dirties about five
   pages, so a quarter of the bytes to log and to sync; with the checkpoint every 16,000
-  pages (16 MB of log, as before) a turn's share of the checkpoint halves. An existing
-  database keeps its page size (``VACUUM`` outside WAL mode would convert it).
-
-The turn's own operations skip the hop to aiosqlite's worker thread when they can (the hop
-cost more than the write): if nothing is running in that thread, they run right here on
-the event loop, with SQLite's busy timeout at zero so they can never wait for a lock. If
-another process holds the lock, they fall back to the thread, which waits
-``busy_timeout``. Busy event loops made single hops take seconds (the thread starved of
-the GIL); a turn now needs none. Long operations (exports, purges) always go to the
-thread. The checkpoint runs on the loop, in the commit that passes the threshold (tens of
-ms, once every few thousand turns). Checkpointing from a thread with a connection of its
-own was tried twice; the second time (PASSIVE, 10 ms after commits) it cut that pause to
-15-50 ms but cost 5-10 % of the throughput at saturation and raised the 99th percentile:
-the thread contends for the GIL with the loop.
+  pages (16 MB of log) a turn's share of the checkpoint halves. An existing database
+  keeps its page size (``VACUUM`` outside WAL mode would convert it).
+- A turn's own operations run right on the event loop when the thread is idle (the hop
+  to a thread cost more than the write, and on a busy loop a single hop could take
+  seconds, the thread starved of the GIL), with SQLite's busy timeout at zero so they
+  never wait for a lock there: if another process holds it, they go to the thread, which
+  waits ``busy_timeout``. Long operations (exports, purges) always go to the thread.
+- The checkpoint runs on the loop, in the commit that passes the threshold (tens of ms,
+  once every few thousand turns): from a thread of its own it contends for the GIL with
+  the loop and costs more throughput than the pause it saves.
 """
 
 from __future__ import annotations
@@ -36,16 +30,20 @@ import asyncio
 import datetime as dt
 import sqlite3
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
-
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
+from bot.domain.policy import hour_of
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
-from bot.storage.base import (
+from bot.storage.base import EventRow, Nudge, Reminder, Stored
+from bot.storage.migrations import migrations_for
+from bot.storage.sent import BatchedSent, SentRow
+from bot.storage.sql import (
     COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
     DROP_SENT_SQL,
@@ -62,19 +60,11 @@ from bot.storage.base import (
     SAVE_GROUP_SQL,
     SENT_SINCE_SQL,
     UPDATE_CONVERSATION_SQL,
-    EventRow,
-    Nudge,
-    Reminder,
-    Storage,
-    Stored,
     event_rows,
     group_of,
     group_params,
-    hour_of,
     purge_params,
 )
-from bot.storage.migrations import migrations_for
-from bot.storage.sent import SentRow
 
 T = TypeVar("T")
 PAGE_SIZE = 1024
@@ -256,7 +246,7 @@ def _move_group(conn: sqlite3.Connection, old: str, new: str) -> bool:
         raise
 
 
-class SqliteStorage(Storage):
+class SqliteStorage(BatchedSent):
     """Storage in one SQLite file (``sqlite:///path``; ``sqlite://:memory:`` for tests)."""
 
     def __init__(self, path: str | Path, *, busy_timeout: float = 5.0) -> None:
@@ -265,8 +255,11 @@ class SqliteStorage(Storage):
         self.path = str(path)
         self.busy_timeout = busy_timeout
         super().__init__()
-        self._conn: aiosqlite.Connection | None = None
-        self._in_thread = 0  # operations queued or running in aiosqlite's thread
+        self._conn: sqlite3.Connection | None = None
+        # The one thread long or blocked operations run in; idle, it never keeps the
+        # process alive.
+        self._thread: ThreadPoolExecutor | None = None
+        self._in_thread = 0  # operations queued or running in that thread
         # Saves waiting to join the batch being gathered (``save``); None: no batch.
         self._joining: list[tuple[_Write, asyncio.Future[int]]] | None = None
 
@@ -275,16 +268,16 @@ class SqliteStorage(Storage):
             return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="relais-sqlite")
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per save.
         # check_same_thread=False: short operations also run on the loop's thread, never
         # at the same time as the worker's (see ``_run_short``).
-        self._conn = await aiosqlite.connect(
-            self.path, isolation_level=None, check_same_thread=False
-        )
+        connect = partial(sqlite3.connect, self.path, isolation_level=None, check_same_thread=False)
         try:
+            self._conn = await self._in_worker(connect)
             await self._run(self._configure)
         except BaseException:
-            await self.close()  # or aiosqlite's thread keeps the process alive
+            await self.close()
             raise
 
     @staticmethod
@@ -299,47 +292,55 @@ class SqliteStorage(Storage):
     async def close(self) -> None:
         if self._conn is not None:
             await self.close_pending()
-            await self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            await self._in_worker(conn.close)
+        if self._thread is not None:
+            self._thread.shutdown(wait=False)  # nothing is queued any more
+            self._thread = None
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(connection, *args)`` in aiosqlite's thread: one hop, however many
-        statements, waiting up to ``busy_timeout`` for another process's lock. Uses
-        aiosqlite's ``_execute``, the hook its public methods use."""
-        if self._conn is None:
+    async def _in_worker(self, call: Callable[[], T]) -> T:
+        """``call()`` in the storage's thread, counted so ``_run_short`` stays off the
+        connection meanwhile; SQLite's errors become ``StorageError``."""
+        if self._thread is None:
             raise StorageError("storage is not open")
-        conn = self._conn
-        wait = f"PRAGMA busy_timeout={int(1000 * self.busy_timeout):d}"
-
-        def call() -> T:
-            raw = conn._conn
-            raw.execute(wait)
-            try:
-                return fn(raw, *args)
-            finally:
-                raw.execute("PRAGMA busy_timeout=0")  # what ``_run_short`` relies on
-
         self._in_thread += 1
         try:
-            return await conn._execute(call)  # type: ignore[no-untyped-call,no-any-return]
+            return await asyncio.get_running_loop().run_in_executor(self._thread, call)
         except sqlite3.Error as exc:
             raise StorageError(f"sqlite: {exc}") from exc
         finally:
             self._in_thread -= 1
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(connection, *args)`` in the storage's thread: one hop, however many
+        statements, waiting up to ``busy_timeout`` for another process's lock."""
+        conn = self._conn
+        if conn is None:
+            raise StorageError("storage is not open")
+        wait = f"PRAGMA busy_timeout={int(1000 * self.busy_timeout):d}"
+
+        def call() -> T:
+            conn.execute(wait)
+            try:
+                return fn(conn, *args)
+            finally:
+                conn.execute("PRAGMA busy_timeout=0")  # what ``_run_short`` relies on
+
+        return await self._in_worker(call)
 
     async def _run_short(self, fn: Callable[..., T], *args: Any) -> T:
         """Run a short ``fn(connection, *args)`` on the event loop when the connection is
         idle and the database unlocked (tens of µs, no hop); otherwise as ``_run`` does.
 
         Safe because the one connection is only ever used by one thread at a time: here
-        when nothing is in aiosqlite's queue (``_in_thread`` is counted on this thread),
-        there otherwise. With the busy timeout at zero, a lock held elsewhere fails at
-        once instead of blocking the loop, and the thread takes over."""
+        when nothing is in the storage thread's queue (``_in_thread`` is counted on this
+        thread), there otherwise. With the busy timeout at zero, a lock held elsewhere
+        fails at once instead of blocking the loop, and the thread takes over."""
         if self._conn is None:
             raise StorageError("storage is not open")
         if not self._in_thread:
             try:
-                return fn(self._conn._conn, *args)
+                return fn(self._conn, *args)
             except sqlite3.OperationalError as exc:
                 if not _is_busy(exc):
                     raise StorageError(f"sqlite: {exc}") from exc

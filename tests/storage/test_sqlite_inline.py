@@ -1,6 +1,6 @@
 """SQLite's short operations run on the event loop, and fall back to the thread safely.
 
-A turn's load and save run right on the loop when aiosqlite's thread is idle; when another
+A turn's load and save run right on the loop when the storage's thread is idle; when another
 process holds the lock they must not block the loop but wait in the thread; and the one
 connection must never be used by both threads at once (a long export running in the
 thread while turns go on).

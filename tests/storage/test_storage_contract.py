@@ -7,21 +7,24 @@ versions, atomic state + statistics, the update ledger, forgetting, purging, hea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 
-import aiosqlite
 import asyncpg
 import pytest
 
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
+from bot.domain.policy import HOUR
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.storage import postgres, storage_from_url
-from bot.storage.base import HOUR, INSERT_CONVERSATION_SQL, Nudge, Storage
+from bot.storage.base import Nudge, Storage
 from bot.storage.migrations import migrations_for
 from bot.storage.sent import FLUSH_AFTER
+from bot.storage.sql import INSERT_CONVERSATION_SQL
 from tests.harness import EVER
 from tests.pg import TEST_DATABASE_URL, fresh_schema
 
@@ -482,10 +485,10 @@ async def test_both_backends_keep_the_same_indexes(tmp_path: Path) -> None:
     path = tmp_path / "indexes.sqlite3"
     async with storage_from_url(f"sqlite:///{path}"):
         pass
-    async with aiosqlite.connect(path) as db:
-        rows = await db.execute_fetchall(
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        rows = db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-        )
+        ).fetchall()
     on_sqlite = sorted(name for (name,) in rows)
     async with fresh_schema() as url:
         async with storage_from_url(url):
