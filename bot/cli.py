@@ -65,7 +65,7 @@ async def _purge(settings: Settings) -> int:
     now = dt.datetime.now(dt.UTC)
     async with storage_from_url(settings.database_url) as storage:
         events_before, idle_before = policy.purge_before(now)
-        gone = await storage.purge(events_before=events_before, idle_before=idle_before)
+        gone = await storage.purge(events_before=events_before, idle_before=idle_before, now=now)
     print(
         f"Purged {gone} row(s): statistics older than {policy.events_retention_days} days, "
         f"conversations idle for {policy.state_idle_hours} h, message ids past 48 h."

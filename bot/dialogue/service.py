@@ -210,7 +210,9 @@ class Dialogue:
     async def purge(self, now: dt.datetime) -> int:
         """Delete what the retention policy no longer allows to keep; return rows gone."""
         events_before, idle_before = self.engine.policy.purge_before(now)
-        return await self.storage.purge(events_before=events_before, idle_before=idle_before)
+        return await self.storage.purge(
+            events_before=events_before, idle_before=idle_before, now=now
+        )
 
     async def connect(self) -> None:
         """Open the storage (connect, migrate) before the first turn."""

@@ -131,8 +131,17 @@ class Storage(ABC):
         """
 
     @abstractmethod
-    async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
+    async def purge(
+        self,
+        *,
+        events_before: dt.datetime,
+        idle_before: dt.datetime,
+        now: dt.datetime | None = None,
+    ) -> int:
         """Delete events older than the retention and conversations idle too long.
+
+        Message ids for /effacer go ``SENT_RETENTION`` after they were sent, by ``now``
+        (default: the wall clock).
 
         Also prunes the update ledger to the ``LEDGER_RETENTION`` before its newest entry
         (no clock needed: Telegram stops redelivering an update within a day).

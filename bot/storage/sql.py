@@ -81,11 +81,13 @@ INSERT_EVENTS_SQL = (
 )
 # The purge, one statement per kind of row, each with its one parameter ($1) as
 # ``purge_params`` gives them: old statistics, idle conversations, then message ids and
-# the update ledger past their retention, counted back from their newest row (no clock).
+# the update ledger past their retention: message ids by the wall clock (Telegram's 48 h
+# to delete a message are real hours, however quiet the bot), the ledger counted back from
+# its newest row (Telegram stops redelivering within a day of sending, whatever our clock).
 PURGE_SQL = (
     "DELETE FROM events WHERE at_hour < $1",
     "DELETE FROM conversations WHERE updated_at < $1",
-    "DELETE FROM sent_messages WHERE sent_at < (SELECT max(sent_at) FROM sent_messages) - $1",
+    "DELETE FROM sent_messages WHERE sent_at < $1",
     "DELETE FROM processed_updates WHERE processed_at < "
     "(SELECT max(processed_at) FROM processed_updates) - $1",
 )
@@ -142,11 +144,14 @@ def event_rows(
     ]
 
 
-def purge_params(events_before: dt.datetime, idle_before: dt.datetime) -> tuple[int, ...]:
-    """The parameters of ``PURGE_SQL``, statement by statement."""
+def purge_params(
+    events_before: dt.datetime, idle_before: dt.datetime, now: dt.datetime | None = None
+) -> tuple[int, ...]:
+    """The parameters of ``PURGE_SQL``, statement by statement (``now``: the wall clock)."""
+    now = now or dt.datetime.now(dt.UTC)
     return (
         hour_of(events_before),
         int(idle_before.timestamp()),
-        SENT_RETENTION,
+        int(now.timestamp()) - SENT_RETENTION,
         LEDGER_RETENTION,
     )

@@ -154,10 +154,32 @@ def _save_batch(conn: sqlite3.Connection, writes: list[_Write]) -> list[int | Ex
                 results.append(exc)
         conn.execute("COMMIT")
         return results
-    except BaseException:
-        if conn.in_transaction:
+    except (sqlite3.OperationalError, asyncio.CancelledError, KeyboardInterrupt):
+        if conn.in_transaction:  # the database itself failed: every turn of the batch
             conn.execute("ROLLBACK")
         raise
+    except Exception:
+        # One turn's own values broke it (an update_id past SQLite's integers...): no
+        # savepoint to undo just that turn, so each is written alone, and fails alone.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if len(writes) == 1:
+            raise
+        return [_save_alone(conn, write) for write in writes]
+
+
+def _save_alone(conn: sqlite3.Connection, write: _Write) -> int | Exception:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        version = _apply(conn, write)
+    except sqlite3.OperationalError:
+        conn.execute("ROLLBACK")
+        raise
+    except Exception as exc:
+        conn.execute("ROLLBACK")
+        return exc
+    conn.execute("COMMIT")
+    return version
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -425,9 +447,15 @@ class SqliteStorage(BatchedSent):
     async def _forget(self, user_key: str) -> int:
         return await self._run(_forget, user_key)
 
-    async def purge(self, *, events_before: dt.datetime, idle_before: dt.datetime) -> int:
-        await self.flush_sent()  # its retention counts from the newest id
-        return await self._run(_purge, purge_params(events_before, idle_before))
+    async def purge(
+        self,
+        *,
+        events_before: dt.datetime,
+        idle_before: dt.datetime,
+        now: dt.datetime | None = None,
+    ) -> int:
+        await self.flush_sent()  # pending ids are purged with the others
+        return await self._run(_purge, purge_params(events_before, idle_before, now))
 
     async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
         sql = FETCH_EVENTS_SQL.format(start="?", end="?")

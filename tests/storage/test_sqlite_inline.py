@@ -89,3 +89,27 @@ async def test_turns_during_a_long_read_in_the_thread_stay_consistent(tmp_path: 
             assert stored is not None and stored.version == 20
         with sqlite3.connect(path) as check:
             assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+@pytest.mark.parametrize("bad_first", [True, False])
+async def test_one_bad_save_in_a_group_commit_fails_alone(tmp_path: Path, bad_first: bool) -> None:
+    """An update_id past SQLite's integers breaks its own turn, not the other chat's turn
+    that shared its commit (which would otherwise be answered and lost)."""
+    async with SqliteStorage(tmp_path / "db.sqlite3") as storage:
+
+        async def save(user: str, update_id: int) -> int:
+            conv = Conversation("fr")
+            return await storage.save(
+                user, conv, expected_version=None, now=NOW, update_id=update_id
+            )
+
+        good, bad = save("good", 5), save("bad", 2**63)
+        results = await asyncio.gather(
+            *((bad, good) if bad_first else (good, bad)), return_exceptions=True
+        )
+        bad_result, good_result = results if bad_first else results[::-1]
+        assert good_result == 1
+        assert isinstance(bad_result, Exception)
+        assert await storage.load("good") is not None
+        assert await storage.load("bad") is None
+        assert not await storage.claim_update(5, NOW)  # the good turn's claim committed

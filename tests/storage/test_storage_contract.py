@@ -365,7 +365,7 @@ async def test_sent_message_ids_are_kept_48_hours_and_forgotten(
     later = noon + dt.timedelta(hours=49)
     await storage.save("u2", conv(), expected_version=None, now=later)
     storage.record_sent("u2", [1], later)
-    await storage.purge(events_before=noon - dt.timedelta(days=1), idle_before=noon)
+    await storage.purge(events_before=noon - dt.timedelta(days=1), idle_before=noon, now=later)
     assert await storage.sent_messages("u1", noon - dt.timedelta(hours=1)) == []
     assert await storage.sent_messages("u2", later) == [1]
     await storage.drop_sent("u2")
@@ -564,3 +564,38 @@ async def test_a_postgres_upgrade_waits_for_a_turn_in_flight(
             assert not await upgraded.claim_update(7, noon)  # the turn's ledger row is kept
         finally:
             await upgraded.close()
+
+
+async def test_sent_message_ids_go_after_48_hours_of_wall_clock_on_a_quiet_bot(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    """Nobody wrote since: the newest ids are 49 hours old all the same, and go."""
+    await storage.save("u1", conv(), expected_version=None, now=noon)
+    storage.record_sent("u1", [5, 6], noon)
+    await storage.purge(
+        events_before=noon - dt.timedelta(days=1),
+        idle_before=noon - dt.timedelta(days=1),
+        now=noon + dt.timedelta(hours=49),
+    )
+    assert await storage.sent_messages("u1", noon - dt.timedelta(hours=1)) == []
+
+
+async def test_the_postgres_purge_vacuums_what_was_deleted(noon: dt.datetime) -> None:
+    """After /oubli, the erased key must not wait in a dead tuple for autovacuum."""
+    async with fresh_schema() as url, storage_from_url(url) as storage:
+        assert isinstance(storage, postgres.PostgresStorage)
+        await storage.save("forget-me", conv(), expected_version=None, now=noon)
+        await storage.forget("forget-me")
+
+        async def vacuums() -> dict[str, int]:
+            rows = await storage.query(
+                "SELECT relname, vacuum_count FROM pg_stat_user_tables "
+                "WHERE schemaname = current_schema()"
+            )
+            return {str(name): int(count) for name, count in rows}
+
+        before = await vacuums()
+        await storage.purge(events_before=noon, idle_before=noon, now=noon)
+        after = await vacuums()
+        for table in postgres.VACUUMED:
+            assert after[table] > before.get(table, 0), table
