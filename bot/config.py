@@ -25,6 +25,10 @@ SECRET_MIN_LENGTH = 32
 MAKE_SECRET = 'python3 -c "import secrets; print(secrets.token_urlsafe(32))"'
 
 
+# Below 3, a count shown as "<k" tells a reader it is 0, 1 (or 2): a lone conversation.
+EXPORT_K_MIN = 3
+
+
 class InsecureSecret(ValueError):
     """PSEUDONYM_SECRET cannot protect people's ids; the message (one line) says how to fix
     it and never repeats the value."""
@@ -96,7 +100,7 @@ class Settings(BaseSettings):
     nudge_minutes: int = Field(default=15, ge=0, description="one reminder; 0 switches off")
 
     # `relais export` and `relais dashboard` (operator figures); see .env.example.
-    export_k: int = Field(default=5, ge=1, description="smallest count an export shows")
+    export_k: int = Field(default=5, ge=EXPORT_K_MIN, description="smallest count an export shows")
     export_timezone: str = "Europe/Paris"
     dashboard_token: SecretStr | None = None
     # `relais run --webhook` (several replicas behind a load balancer); see .env.example.

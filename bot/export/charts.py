@@ -15,6 +15,7 @@ import io
 import math
 import re
 import threading
+from html import escape
 from typing import Any
 
 import matplotlib
@@ -35,6 +36,7 @@ STYLE: dict[Any, Any] = {
     "font.size": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "text.parse_math": False,  # a label with two "$" is text, not a formula that can fail
 }
 
 
@@ -52,7 +54,8 @@ def _svg(figure: Figure, name: str) -> str:
     svg = text[start:]
     # Scale with the page: drop the fixed size and keep the viewBox.
     svg = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r"<svg\1", svg, count=1)
-    return svg.replace("<svg", f'<svg class="chart" role="img" aria-label="{name}"', 1)
+    label = escape(name, quote=True)
+    return svg.replace("<svg", f'<svg class="chart" role="img" aria-label="{label}"', 1)
 
 
 def _cut(label: str) -> str:

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import Settings
+from bot.config import EXPORT_K_MIN, Settings
 from bot.errors import ConfigError
 from bot.export import FORMATS, Format, layout_from_catalog, render
 from bot.export.layout import Layout
@@ -121,6 +121,19 @@ def dashboard(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def k_value(text: str) -> int:
+    """``--k``: a whole number, at least ``EXPORT_K_MIN``."""
+    try:
+        k = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if k < EXPORT_K_MIN:
+        raise argparse.ArgumentTypeError(
+            f"{k} is under {EXPORT_K_MIN}: smaller counts would single people out"
+        )
+    return k
+
+
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Declare ``export`` and ``dashboard`` (argparse only; nothing heavy imported)."""
     date = dt.date.fromisoformat
@@ -130,7 +143,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     export_p.add_argument("--format", choices=FORMATS, help="default: from --output, else csv")
     export_p.add_argument("--by", choices=("day", "week", "month"), default="month")
     export_p.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
-    export_p.add_argument("--k", type=int, help="smallest count shown (default EXPORT_K, 5)")
+    export_p.add_argument(
+        "--k", type=k_value, help="smallest count shown, at least 3 (default EXPORT_K, 5)"
+    )
     export_p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -140,4 +155,6 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     dash = sub.add_parser("dashboard", help="serve the operator page (needs DASHBOARD_TOKEN)")
     dash.add_argument("--host", default="127.0.0.1")
     dash.add_argument("--port", type=int, default=8090)
-    dash.add_argument("--k", type=int, help="smallest count shown (default EXPORT_K, 5)")
+    dash.add_argument(
+        "--k", type=k_value, help="smallest count shown, at least 3 (default EXPORT_K, 5)"
+    )

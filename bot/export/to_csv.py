@@ -16,11 +16,15 @@ from bot.export.tables import Report
 DELIMITER = ";"
 BOM = "\ufeff"
 FORMULA_START = ("=", "+", "-", "@")
+SKIPPED = " \t\r\n"  # what a spreadsheet may skip before reading a formula
 
 
 def safe(text: str) -> str:
-    """Defuse a label a spreadsheet would run as a formula (none is expected: ids only)."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    """Defuse a label a spreadsheet would run as a formula (none is expected: ids only),
+    behind leading spaces, tabs or line breaks too; a leading tab or CR is itself one of
+    the characters spreadsheets act on."""
+    risky = text.lstrip(SKIPPED).startswith(FORMULA_START) or text[:1] in ("\t", "\r")
+    return "'" + text if risky else text
 
 
 def to_csv(report: Report) -> str:

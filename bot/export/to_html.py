@@ -46,6 +46,8 @@ TITLES = {
 }
 BY = {"day": "jour", "week": "semaine", "month": "mois"}
 
+OFFLINE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
+
 CSS = """
 body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1b1b1b;
  max-width:1000px;margin:0 auto;padding:1.2rem}
@@ -114,6 +116,9 @@ def to_html(
         '<!doctype html><html lang="fr"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
         '<meta name="referrer" content="no-referrer">',
+        # Opened from a disk, the file has no server to send this header: nothing it
+        # contains may load or run anything.
+        f'<meta http-equiv="Content-Security-Policy" content="{OFFLINE_CSP}">',
         f"<title>Relais : chiffres du {escape(report.first)} au {escape(report.last)}</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>Relais : ce que voit le bot</h1>",

@@ -144,11 +144,11 @@ def test_relais_export_as_typed(
 
     asyncio.run(seeded())
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
-    monkeypatch.setenv("EXPORT_K", "2")
+    monkeypatch.setenv("EXPORT_K", "3")
     out = tmp_path / "figures.xlsx"
     args = ["export", "--from", "2026-01-01", "--to", "2026-03-31", "--no-progress"]
     assert main([*args, "--output", str(out)]) == 0  # format from the suffix
-    assert openpyxl.load_workbook(out)["locale"]["B3"].value == 2  # EXPORT_K=2 applies
+    assert openpyxl.load_workbook(out)["locale"]["B3"].value == "<3"  # EXPORT_K=3 applies
     assert main([*args, "--format", "json", "--by", "week", "--k", "5"]) == 0
     data = json.loads(capsysbinary.readouterr().out)
     assert data["k"] == 5 and data["range"]["by"] == "week"

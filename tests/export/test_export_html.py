@@ -94,6 +94,12 @@ async def test_html_is_one_self_contained_file(report: Report) -> None:
     assert "&lt;5" in html and ">12<" in html
 
 
+async def test_the_offline_page_forbids_scripts_and_loads(report: Report) -> None:
+    """Opened from a disk the file has no server to send a CSP header: it carries one."""
+    html = render(report, "html", LAYOUT).decode("utf-8")
+    assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';' in html
+
+
 def test_chromium_renders_the_charts(report: Report, tmp_path: Path) -> None:
     page = tmp_path / "relais.html"
     page.write_bytes(render(report, "html", LAYOUT))
