@@ -16,6 +16,7 @@ import asyncio
 import datetime as dt
 import sys
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from bot import bootstrap
 from bot.config import InsecureSecret, Settings
@@ -64,6 +65,7 @@ async def _purge(settings: Settings) -> int:
     policy = settings.policy()
     now = dt.datetime.now(dt.UTC)
     async with storage_from_url(settings.database_url) as storage:
+        await storage.close_months(ZoneInfo(policy.months_timezone), now)  # count, then delete
         events_before, idle_before = policy.purge_before(now)
         gone = await storage.purge(events_before=events_before, idle_before=idle_before, now=now)
     print(
@@ -105,7 +107,6 @@ OPTIONAL_MODULES = {
     "asyncpg": "postgres",
     "matplotlib": "export",
     "openpyxl": "export",
-    "tqdm": "export",
 }
 
 

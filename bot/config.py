@@ -114,7 +114,12 @@ class Settings(BaseSettings):
 
     def policy(self) -> Policy:
         """The part of the settings the engine tells people about (/confidentialite)."""
-        return Policy(self.state_idle_hours, self.events_retention_days, self.nudge_minutes)
+        return Policy(
+            self.state_idle_hours,
+            self.events_retention_days,
+            self.nudge_minutes,
+            self.export_timezone,
+        )
 
     def bot_secret(self) -> str:
         """PSEUDONYM_SECRET for a bot facing Telegram; ``InsecureSecret`` if it is unset,

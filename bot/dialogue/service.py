@@ -24,6 +24,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.dialogue.conversation_cache import ConversationCache
 from bot.dialogue.engine import Engine
@@ -208,8 +209,18 @@ class Dialogue:
         ]
 
     async def purge(self, now: dt.datetime) -> int:
-        """Delete what the retention policy no longer allows to keep; return rows gone."""
-        events_before, idle_before = self.engine.policy.purge_before(now)
+        """Delete what the retention policy no longer allows to keep; return rows gone.
+        Months that are over are counted first, before their events can go
+        (``bot/storage/periods.py``); a bad EXPORT_TIMEZONE must not stop the purge, which
+        keeps the retention promise."""
+        policy = self.engine.policy
+        try:
+            tz = ZoneInfo(policy.months_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("EXPORT_TIMEZONE is not a time zone: months not counted before purging")
+        else:
+            await self.storage.close_months(tz, now)
+        events_before, idle_before = policy.purge_before(now)
         return await self.storage.purge(
             events_before=events_before, idle_before=idle_before, now=now
         )

@@ -24,6 +24,7 @@ class Policy:
     state_idle_hours: int = 24
     events_retention_days: int = 395
     nudge_minutes: int = 15
+    months_timezone: str = "Europe/Paris"  # where statistics months are cut (EXPORT_TIMEZONE)
 
     def purge_before(self, now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
         """What the purge deletes at ``now``: statistics older than the first moment, and

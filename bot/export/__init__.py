@@ -1,8 +1,8 @@
-"""Operator export: anonymous figures from the event log, with small counts suppressed.
+"""Operator export: anonymous figures per closed calendar month, small counts suppressed.
 
-``bot.export.queries.build_report`` reads events (``Storage.fetch_events``), counts
-distinct conversations and suppresses small counts; ``render`` writes the one report in
-any format. The dashboard
+``bot.export.queries.build_report`` reads the monthly roll-ups (``Storage.close_months``,
+``Storage.period_counts``), suppresses small counts month by month and adds months up;
+``render`` writes the one report in any format. The dashboard
 (``bot.export.dashboard``) serves the same report over HTTP behind a token.
 
 This package's top level imports no third-party library, so ``bot/cli.py`` can declare
@@ -14,7 +14,6 @@ from __future__ import annotations
 from typing import Literal
 
 from bot.export.layout import Layout, layout_from_catalog
-from bot.export.periods import GRANULARITIES, DateRange, Granularity
 from bot.export.tables import Report
 
 Format = Literal["csv", "json", "xlsx", "html"]
@@ -28,11 +27,8 @@ MEDIA_TYPES = {
 
 __all__ = [
     "FORMATS",
-    "GRANULARITIES",
     "MEDIA_TYPES",
-    "DateRange",
     "Format",
-    "Granularity",
     "Layout",
     "Report",
     "layout_from_catalog",

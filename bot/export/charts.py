@@ -83,7 +83,9 @@ def trend(table: Table, k: int, names: dict[str, str]) -> str:
             ax.plot(hidden, [0] * len(hidden), "x", color=GREY, label=f"masqué (<{k} ou x)")
         step = max(1, len(labels) // 12)
         ax.set_xticks(xs[::step], labels[::step], rotation=30, ha="right")
-        ax.set_ylim(bottom=0)
+        shown = [c.value for r in table.rows for c in r.cells if c.value is not None]
+        # At least 0..k, so an empty year is not drawn on a 0.00-0.05 scale.
+        ax.set_ylim(0, max([k, *shown]) * 1.08)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))  # counts: no 2.5 conversations
         ax.set_ylabel("conversations")
         ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=4, frameon=False, fontsize=9)
@@ -101,12 +103,12 @@ def bars(table: Table, k: int, labels: dict[str, str], colour: str = BLUE) -> st
         ys = list(range(len(names)))[::-1]
         values = [r.cells[0].value for r in table.rows]
         ax.barh(ys, [v or 0 for v in values], color=colour, height=0.65)
-        top = max((v for v in values if v is not None), default=k)
+        top = max([k, *(v for v in values if v is not None)])
         for y, row, value in zip(ys, table.rows, values, strict=True):
             if value is None:
                 ax.text(0, y, " " + row.cells[0].display(k), va="center", color=GREY)
-            else:
-                ax.text(value + top * 0.01, y, str(value), va="center", fontsize=9)
+            else:  # "41+" for a sum leaving out hidden months
+                ax.text(value + top * 0.01, y, row.cells[0].display(k), va="center", fontsize=9)
         ax.set_yticks(ys, names)
         ax.set_xlim(0, top * 1.12)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

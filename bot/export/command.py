@@ -14,11 +14,12 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.config import EXPORT_K_MIN, Settings
+from bot.config import Settings
+from bot.domain.months import Month
 from bot.errors import ConfigError
 from bot.export import FORMATS, Format, layout_from_catalog, render
 from bot.export.layout import Layout
-from bot.export.periods import DateRange
+from bot.export.periods import closed_range
 from bot.export.tables import Report
 from bot.storage import storage_from_url
 
@@ -43,30 +44,37 @@ def _layout(settings: Settings) -> Layout:
     return layout_from_catalog(catalog, settings.default_locale)
 
 
-def _format(args: argparse.Namespace) -> Format:
-    """``--format``, else the output file's suffix, else CSV."""
-    wanted = args.format or (Path(args.output).suffix.lstrip(".").lower() if args.output else "")
-    return next((f for f in FORMATS if f == wanted), "csv")
+def _format(args: argparse.Namespace) -> Format | None:
+    """``--format``, else the output file's suffix (``None``: one we do not write), else
+    CSV."""
+    if args.format:
+        return args.format  # type: ignore[no-any-return]
+    suffix = Path(args.output).suffix.lstrip(".").lower() if args.output else ""
+    if not suffix:
+        return "csv"
+    return next((f for f in FORMATS if f == suffix), None)
 
 
 async def _report(settings: Settings, args: argparse.Namespace, layout: Layout) -> Report:
     from bot.export.queries import build_report
 
-    date_range = DateRange(args.first, args.last, _timezone(settings))
+    tz = _timezone(settings)
+    first, last = closed_range(args.first, args.last, dt.datetime.now(dt.UTC), tz)
     async with storage_from_url(settings.database_url) as storage:
-        return await build_report(
-            storage,
-            date_range,
-            by=args.by,
-            k=args.k or settings.export_k,
-            layout=layout,
-            progress=args.progress,
-        )
+        return await build_report(storage, first, last, tz, k=settings.export_k, layout=layout)
 
 
 def export(settings: Settings, args: argparse.Namespace) -> int:
-    """``relais export``: write the figures of a date range to a file (or stdout)."""
+    """``relais export``: write the figures of whole closed months to a file (or stdout)."""
     fmt = _format(args)
+    if fmt is None:
+        known = ", ".join(f".{f}" for f in FORMATS)
+        print(
+            f"relais export: cannot write {args.output!r}: the file name must end in {known} "
+            "(or give --format)",
+            file=sys.stderr,
+        )
+        return 2
     if fmt == "xlsx" and not args.output and sys.stdout.isatty():
         print("an XLSX file is binary: give --output FILE", file=sys.stderr)
         return 2
@@ -79,7 +87,10 @@ def export(settings: Settings, args: argparse.Namespace) -> int:
     body = render(report, fmt, layout)
     if args.output:
         Path(args.output).write_bytes(body)
-        print(f"wrote {args.output} ({fmt}, {len(body)} bytes)", file=sys.stderr)
+        print(
+            f"wrote {args.output} ({fmt}, {len(body)} bytes): {report.first} to {report.last}",
+            file=sys.stderr,
+        )
     else:
         sys.stdout.buffer.write(body)
         sys.stdout.flush()
@@ -100,7 +111,7 @@ def dashboard(settings: Settings, args: argparse.Namespace) -> int:
     app = dashboard_app(
         storage,
         token,
-        k=args.k or settings.export_k,
+        k=settings.export_k,
         tz=_timezone(settings),
         layout=_layout(settings),
     )
@@ -121,40 +132,29 @@ def dashboard(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def k_value(text: str) -> int:
-    """``--k``: a whole number, at least ``EXPORT_K_MIN``."""
-    try:
-        k = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if k < EXPORT_K_MIN:
-        raise argparse.ArgumentTypeError(
-            f"{k} is under {EXPORT_K_MIN}: smaller counts would single people out"
-        )
-    return k
+def month(text: str) -> Month:
+    """``--from``/``--to``: ``2026-03`` (a date stands for its month)."""
+    return Month.parse(text)
 
 
 def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Declare ``export`` and ``dashboard`` (argparse only; nothing heavy imported)."""
-    date = dt.date.fromisoformat
-    export_p = sub.add_parser("export", help="anonymous figures for operators (CSV/JSON/XLSX/HTML)")
-    export_p.add_argument("--from", dest="first", type=date, required=True, metavar="YYYY-MM-DD")
-    export_p.add_argument("--to", dest="last", type=date, required=True, metavar="YYYY-MM-DD")
-    export_p.add_argument("--format", choices=FORMATS, help="default: from --output, else csv")
-    export_p.add_argument("--by", choices=("day", "week", "month"), default="month")
+    export_p = sub.add_parser(
+        "export",
+        help="anonymous figures per closed month (CSV/JSON/XLSX/HTML)",
+        description="Figures of whole calendar months that are over (the current month is "
+        "published once it ends). Default: the last 12 closed months, like the dashboard.",
+    )
+    export_p.add_argument(
+        "--from", dest="first", type=month, metavar="YYYY-MM", help="first month (included)"
+    )
+    export_p.add_argument(
+        "--to", dest="last", type=month, metavar="YYYY-MM", help="last month (included)"
+    )
+    export_p.add_argument(
+        "--format", choices=FORMATS, help="default: from the --output suffix, else csv"
+    )
     export_p.add_argument("--output", "-o", metavar="FILE", help="default: standard output")
-    export_p.add_argument(
-        "--k", type=k_value, help="smallest count shown, at least 3 (default EXPORT_K, 5)"
-    )
-    export_p.add_argument(
-        "--progress",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="progress bar on stderr (default: when stderr is a terminal)",
-    )
     dash = sub.add_parser("dashboard", help="serve the operator page (needs DASHBOARD_TOKEN)")
-    dash.add_argument("--host", default="127.0.0.1")
-    dash.add_argument("--port", type=int, default=8090)
-    dash.add_argument(
-        "--k", type=k_value, help="smallest count shown, at least 3 (default EXPORT_K, 5)"
-    )
+    dash.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    dash.add_argument("--port", type=int, default=8090, help="port to listen on")

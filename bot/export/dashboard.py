@@ -27,16 +27,16 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.typedefs import Handler
 
+from bot.domain.months import Month
 from bot.export import MEDIA_TYPES, Format, render
 from bot.export.layout import Layout
-from bot.export.periods import GRANULARITIES, DateRange, Granularity
+from bot.export.periods import closed_range
 from bot.export.queries import build_report
 from bot.export.tables import Report
 from bot.storage.base import Storage
 
 log = logging.getLogger(__name__)
-MAX_DAYS = 5 * 366  # a bound on the work one request can ask for
-DEFAULT_DAYS = 365
+MAX_MONTHS = 60  # a bound on the work one request can ask for
 Clock = Callable[[], dt.datetime]
 
 
@@ -85,44 +85,39 @@ async def _require_token(request: web.Request, handler: Handler) -> web.StreamRe
     return response
 
 
-def _range(request: web.Request) -> tuple[DateRange, Granularity]:
-    """``from``/``to`` (ISO dates) and ``by`` from the query; a bad value is a 400."""
+def _range(request: web.Request) -> tuple[Month, Month]:
+    """``from``/``to`` (months, ``2026-03``) from the query, cut to closed months; default
+    the last 12 closed months. A bad value is a 400."""
     settings = request.app[SETTINGS]
-    today = settings.clock().astimezone(settings.tz).date()
     try:
-        last = dt.date.fromisoformat(request.query.get("to") or today.isoformat())
-        first_default = last - dt.timedelta(days=DEFAULT_DAYS - 1)
-        first = dt.date.fromisoformat(request.query.get("from") or first_default.isoformat())
-        date_range = DateRange(first, last, settings.tz)
+        first, last = (
+            Month.parse(request.query[name]) if request.query.get(name) else None
+            for name in ("from", "to")
+        )
+        first, last = closed_range(first, last, settings.clock(), settings.tz)
     except ValueError as exc:
-        raise web.HTTPBadRequest(text=f"bad date range: {exc}") from None
-    if date_range.days > MAX_DAYS:
-        raise web.HTTPBadRequest(text=f"range too long: at most {MAX_DAYS} days")
-    by = request.query.get("by", "month")
-    if by not in GRANULARITIES:
-        raise web.HTTPBadRequest(text="by must be day, week or month")
-    return date_range, by
+        raise web.HTTPBadRequest(text=f"bad range: {exc}") from None
+    if (last.year - first.year) * 12 + last.month - first.month >= MAX_MONTHS:
+        raise web.HTTPBadRequest(text=f"range too long: at most {MAX_MONTHS} months")
+    return first, last
 
 
 async def _report(request: web.Request) -> Report:
-    date_range, by = _range(request)
+    first, last = _range(request)
     settings = request.app[SETTINGS]
-    try:
-        return await build_report(
-            request.app[STORAGE],
-            date_range,
-            by=by,
-            k=settings.k,
-            layout=settings.layout,
-            progress=False,
-            now=settings.clock(),
-        )
-    except ValueError as exc:  # a range entirely in the future
-        raise web.HTTPBadRequest(text=str(exc)) from None
+    return await build_report(
+        request.app[STORAGE],
+        first,
+        last,
+        settings.tz,
+        k=settings.k,
+        layout=settings.layout,
+        now=settings.clock(),
+    )
 
 
 def _query(report: Report, request: web.Request) -> dict[str, str]:
-    query = {"from": report.first, "to": report.last, "by": report.by}
+    query = {"from": report.first, "to": report.last}
     if "token" in request.query:  # came by link: links must carry it on
         query["token"] = request.query["token"]
     return query

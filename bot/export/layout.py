@@ -20,6 +20,8 @@ class Layout:
     steps: dict[str, list[str]] = field(default_factory=dict)  # flow -> steps, in order
     choices: dict[str, list[str]] = field(default_factory=dict)  # dimension -> choice ids
     labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (dimension, id) -> text
+    step_names: dict[tuple[str, str], str] = field(default_factory=dict)  # (flow, step) -> text
+    resource_names: dict[str, str] = field(default_factory=dict)  # resource id -> its name
 
     def order_steps(self, flow: str, seen: Iterable[str]) -> list[str]:
         known = self.steps.get(flow, [])
@@ -35,11 +37,18 @@ class Layout:
         return self.labels.get((dimension, choice), choice)
 
 
+def short(text: str, limit: int = 60) -> str:
+    """The first line of a step's text, cut to ``limit`` characters: a funnel row's name."""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
 def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
     """Walk each flow from its start (breadth first, buttons in order)."""
     steps: dict[str, list[str]] = {}
     choices: dict[str, list[str]] = {}
     labels: dict[tuple[str, str], str] = {}
+    step_names: dict[tuple[str, str], str] = {}
     for flow_id, loaded in catalog.flows.items():
         flow = loaded.flow
         order, queue = [flow.start], [flow.start]
@@ -54,6 +63,7 @@ def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
         steps[flow_id] = order
         for name in order:
             step = flow.steps[name]
+            step_names[(flow_id, name)] = short(catalog.locales.text(locale, step.text))
             if not step.record:
                 continue
             ids = choices.setdefault(step.record, [])
@@ -67,4 +77,9 @@ def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
         if SKIPPED in ids:
             ids.remove(SKIPPED)
             ids.append(SKIPPED)
-    return Layout(steps, choices, labels)
+    resource_names = {
+        rid: catalog.locales.text(locale, f"resources.{rid}.name")
+        for rid in catalog.resources.by_id
+        if catalog.locales.has(f"resources.{rid}.name")
+    }
+    return Layout(steps, choices, labels, step_names, resource_names)

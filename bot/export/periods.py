@@ -1,83 +1,48 @@
-"""Reporting periods: which day, ISO week or month an event's hour belongs to.
+"""The months an export covers: whole calendar months that are over, nothing else.
 
-Periods are cut in the association's time zone (Europe/Paris by default), not UTC, so a
-conversation at 00:30 on 1 March in Paris counts for March. Every period of the range is
-listed, even an empty one, so a trend shows quiet weeks instead of skipping them.
+Why only those (README, "What a figure can be used for"): a month's figures are counted
+once, when it is over, and never change; any other cut of time (a day, a week, a range
+starting on the 2nd, the month so far) could be subtracted from a month to count the few
+conversations in between.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Literal
 from zoneinfo import ZoneInfo
 
-Granularity = Literal["day", "week", "month"]
-GRANULARITIES: tuple[Granularity, ...] = ("day", "week", "month")
+from bot.domain.months import Month, last_closed
+
+DEFAULT_MONTHS = 12
 
 
-def period_of(day: dt.date, by: Granularity) -> str:
-    """The label of the period holding ``day``: ``2026-03-14``, ``2026-W11`` or ``2026-03``."""
-    if by == "day":
-        return day.isoformat()
-    if by == "week":
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{day.year}-{day.month:02d}"
+def default_range(now: dt.datetime, tz: ZoneInfo) -> tuple[Month, Month]:
+    """The last ``DEFAULT_MONTHS`` closed months: what the dashboard and ``relais export``
+    show when asked for no range."""
+    last = last_closed(now, tz)
+    return _back(last, DEFAULT_MONTHS - 1), last
 
 
-@dataclass(frozen=True)
-class DateRange:
-    """Whole local days ``first``..``last`` (both included) in time zone ``tz``."""
+def _back(month: Month, count: int) -> Month:
+    for _ in range(count):
+        month = month.previous()
+    return month
 
-    first: dt.date
-    last: dt.date
-    tz: ZoneInfo
 
-    def __post_init__(self) -> None:
-        if self.last < self.first:
-            raise ValueError(f"the range ends ({self.last}) before it starts ({self.first})")
-
-    @property
-    def start(self) -> dt.datetime:
-        """The first instant of the range (local midnight of ``first``)."""
-        return dt.datetime.combine(self.first, dt.time(), self.tz)
-
-    @property
-    def end(self) -> dt.datetime:
-        """The first instant after the range (local midnight after ``last``)."""
-        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), self.tz)
-
-    @property
-    def days(self) -> int:
-        return (self.last - self.first).days + 1
-
-    def local_day(self, unix_hour: int) -> dt.date:
-        """The local date of an event stored as unix seconds rounded to the hour."""
-        return dt.datetime.fromtimestamp(unix_hour, self.tz).date()
-
-    def periods(self, by: Granularity) -> list[str]:
-        """Every period label touching the range, in order."""
-        labels: list[str] = []
-        day = self.first
-        while day <= self.last:
-            label = period_of(day, by)
-            if not labels or labels[-1] != label:
-                labels.append(label)
-            day += dt.timedelta(days=1)
-        return labels
-
-    def chunks(self, days: int) -> list[tuple[dt.datetime, dt.datetime]]:
-        """The range cut into spans of ``days`` local days, to read a long range bit by bit."""
-        spans = []
-        day = self.first
-        while day <= self.last:
-            upto = min(day + dt.timedelta(days=days), self.last + dt.timedelta(days=1))
-            spans.append(
-                (
-                    dt.datetime.combine(day, dt.time(), self.tz),
-                    dt.datetime.combine(upto, dt.time(), self.tz),
-                )
-            )
-            day = upto
-        return spans
+def closed_range(
+    first: Month | None, last: Month | None, now: dt.datetime, tz: ZoneInfo
+) -> tuple[Month, Month]:
+    """``first``..``last`` (defaults: ``default_range``), ending at the last closed month.
+    ``ValueError`` when it ends before it starts, or starts with a month not over yet."""
+    closed = last_closed(now, tz)
+    last = min(last or closed, closed)
+    if first is None:
+        first = _back(last, DEFAULT_MONTHS - 1)
+    if first > closed:
+        raise ValueError(
+            f"{first} is not over yet: a month is published once it has ended "
+            f"(the latest is {closed})"
+        )
+    if last < first:
+        raise ValueError(f"the range ends ({last}) before it starts ({first})")
+    return first, last

@@ -1,235 +1,197 @@
-"""From the event log to tables of counts: read in chunks, count distinct conversations.
+"""From monthly roll-ups to the published report.
 
-Counting happens here in Python over rows read by ``Storage.fetch_events``, so SQLite and
-PostgreSQL give the same figures by construction. A "conversation" is a ``session`` (random
-per conversation); it is used to count each conversation once and is dropped afterwards.
+Every figure is built from months, never from events: ``Storage.close_months`` counts
+each month once it is over (a ``GROUP BY`` in the database), each month is suppressed on
+its own (``bot.export.suppression``), and a figure over several months is the sum of the
+months where it was published. So the same month reads the same in every export, and a
+figure over a range tells nothing the single months do not.
 
 Definitions (written again in README, "Operator export"):
-- activity, per period: conversations that started a flow / reached an end step / were
-  shown the emergency numbers in that period; the total row is the sum of the periods
-  (a conversation active in two periods counts in both).
-- answers, per recorded dimension: conversations that gave each answer in the range.
+- activity, per month: conversations that started a flow / reached an end step / were
+  shown the emergency numbers in that month.
+- answers, per recorded question: conversations that gave each answer.
 - funnel, per flow: conversations that started it, then that got through each step
   (answered it, or reached it when it is an end step). Drop-out = the fall between rows.
 - origin / locale: conversations started, by group of origin (its key) and by language.
 - resources: conversations shown each help resource (no total: one sees several).
+A conversation counts once per row and month.
 """
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import itertools
-import sys
 from collections import defaultdict
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
-from typing import TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from tqdm import tqdm
-
+from bot.domain.disclosure import (
+    ACTIVITY,
+    CONVERSATIONS,
+    STARTED_ROW,
+    TOTAL,
+    Hidden,
+    Key,
+    month_hidden,
+)
+from bot.domain.months import Month, months
 from bot.export.layout import Layout
-from bot.export.periods import DateRange, Granularity, period_of
-from bot.export.suppression import suppress
-from bot.export.tables import RawTable, Report
-from bot.storage.base import EventRow, Storage
+from bot.export.periods import closed_range
+from bot.export.tables import Cell, Report, Row, Table
+from bot.storage.base import Storage
+from bot.storage.periods import PeriodCount
 
-CHUNK_DAYS = 7
-# Events counted between two turns of the event loop. The dashboard is built on the loop
-# that also answers teens in webhook mode: a week of a busy year is ~12,000 events, which
-# held every reply for 130 ms; 1,000 hold them for about 10 ms.
-YIELD_EVERY = 1000
 DIRECT = "direct"  # conversations not opened from a group's card
-ACTIVITY = ("started", "completed", "emergency")
-
-# Distinct conversations per label, as the keys of a plain dict rather than a set: a
-# dict of strings is never tracked by the garbage collector, a set always is, and every
-# full collection then walked each session of a year (100 ms pauses of the bot's loop
-# while the dashboard counted, measured with 600,000 events).
-Sessions = defaultdict[str, dict[str, None]]
 
 
-def _sessions() -> Sessions:
-    return defaultdict(dict)
+@dataclass(frozen=True)
+class MonthFigures:
+    """One closed month: its true counts and which of them are hidden."""
+
+    period: str
+    values: dict[Key, int]
+    hidden: dict[Key, Hidden]
+
+    def cell(self, key: Key) -> Cell:
+        """The published cell; a row the month does not have is a small count (zero)."""
+        if key not in self.values:
+            return Cell(None, "small")
+        mark = self.hidden.get(key)
+        return Cell(None, mark) if mark else Cell(self.values[key])
 
 
-@dataclass
-class Tally:
-    """Distinct conversations per thing counted; fed one event at a time."""
+def month_figures(period: str, rows: Iterable[PeriodCount], k: int) -> MonthFigures:
+    return MonthFigures(period, *month_hidden(rows, k))
 
-    range: DateRange
-    by: Granularity
-    activity: dict[str, Sessions] = field(
-        default_factory=lambda: {a: _sessions() for a in ACTIVITY}
+
+def combine(cells: Sequence[Cell]) -> Cell:
+    """A figure over several months: one month as published; several, the sum of those
+    published, marked ``partial`` when any was hidden."""
+    if len(cells) == 1:
+        return cells[0]
+    shown = [c.value for c in cells if c.value is not None]
+    return Cell(sum(shown), partial=len(shown) < len(cells))
+
+
+def _labels(figures: Sequence[MonthFigures], table: str) -> set[str]:
+    return {key[1] for f in figures for key in f.values if key[0] == table and key[1] != TOTAL}
+
+
+def _table(
+    figures: Sequence[MonthFigures],
+    table: str,
+    title: str,
+    header: str,
+    labels: Sequence[str],
+    *,
+    total: bool,
+    group: str = "",
+) -> Table:
+    def row(label: str) -> Row:
+        return Row(label, (combine([f.cell((table, label, CONVERSATIONS)) for f in figures]),))
+
+    return Table(
+        table,
+        title,
+        header,
+        (CONVERSATIONS,),
+        tuple(row(label) for label in labels),
+        row(TOTAL) if total else None,
+        group,
     )
-    answers: defaultdict[str, Sessions] = field(default_factory=lambda: defaultdict(_sessions))
-    started: Sessions = field(default_factory=_sessions)  # per flow
-    through: defaultdict[str, Sessions] = field(default_factory=lambda: defaultdict(_sessions))
-    origins: Sessions = field(default_factory=_sessions)
-    locales: Sessions = field(default_factory=_sessions)
-    resources: Sessions = field(default_factory=_sessions)
-    _anonymous: itertools.count[int] = field(default_factory=itertools.count)
-    _periods: dict[int, str] = field(default_factory=dict)  # hour -> period, computed once
-
-    def add(self, event: EventRow) -> None:
-        # An event without a session (should not happen) counts as a conversation of its own.
-        session = event.session or f"\0{next(self._anonymous)}"
-        period = self._periods.get(event.at_hour)
-        if period is None:
-            period = period_of(self.range.local_day(event.at_hour), self.by)
-            self._periods[event.at_hour] = period
-        kind, flow = event.kind, event.flow or "?"
-        if kind == "flow_started":
-            self.activity["started"][period][session] = None
-            self.started[flow][session] = None
-            self.origins[event.origin or DIRECT][session] = None
-            self.locales[event.locale or "?"][session] = None
-        elif kind == "flow_completed":
-            self.activity["completed"][period][session] = None
-            self.through[flow][event.step or "?"][session] = None
-        elif kind == "emergency_shown":
-            self.activity["emergency"][period][session] = None
-        elif kind == "step_answered":
-            self.through[flow][event.step or "?"][session] = None
-            if event.dimension:
-                self.answers[event.dimension][event.choice or "?"][session] = None
-        elif kind == "resource_shown":
-            self.resources[event.choice or "?"][session] = None
 
 
-def _counts(sessions: Sessions, labels: list[str]) -> tuple[tuple[int, ...], ...]:
-    return tuple((len(sessions.get(label, ())),) for label in labels)
-
-
-def raw_tables(tally: Tally, layout: Layout) -> list[RawTable]:
-    """The true counts, table by table, in the order exports show them."""
-    periods = tally.range.periods(tally.by)
-    tables = [
-        RawTable(
-            "activity",
-            "Conversations per period",
-            "period",
-            ACTIVITY,
-            tuple(periods),
-            tuple(tuple(len(tally.activity[a].get(p, ())) for a in ACTIVITY) for p in periods),
-        )
-    ]
-    for dimension in sorted(set(tally.answers) | set(layout.choices)):
-        choices = layout.order_choices(dimension, tally.answers[dimension])
-        tables.append(
-            RawTable(
-                f"answers:{dimension}",
+def tables(figures: Sequence[MonthFigures], layout: Layout) -> list[Table]:
+    """The published tables, in the order exports show them."""
+    activity = Table(
+        "activity",
+        "Conversations per month",
+        "month",
+        ACTIVITY,
+        tuple(Row(f.period, tuple(f.cell(("activity", "", c)) for c in ACTIVITY)) for f in figures),
+        Row(
+            TOTAL,
+            tuple(combine([f.cell(("activity", "", c)) for f in figures]) for c in ACTIVITY),
+        ),
+    )
+    out = [activity]
+    tables_seen = {key[0] for f in figures for key in f.values}
+    dimensions = sorted(
+        {t.removeprefix("answers:") for t in tables_seen if t.startswith("answers:")}
+        | set(layout.choices)
+    )
+    for dimension in dimensions:
+        table = f"answers:{dimension}"
+        choices = layout.order_choices(dimension, _labels(figures, table))
+        out.append(
+            _table(
+                figures,
+                table,
                 f"Answers: {dimension}",
                 "choice",
-                ("conversations",),
-                tuple(choices),
-                _counts(tally.answers[dimension], choices),
+                choices,
+                total=True,
                 group=dimension,
             )
         )
-    for flow in sorted(set(tally.started) | set(tally.through)):
-        steps = layout.order_steps(flow, tally.through[flow])
-        tables.append(
-            RawTable(
-                f"funnel:{flow}",
+    flows = sorted({t.removeprefix("funnel:") for t in tables_seen if t.startswith("funnel:")})
+    for flow in flows:
+        table = f"funnel:{flow}"
+        steps = layout.order_steps(flow, _labels(figures, table) - {STARTED_ROW})
+        out.append(
+            _table(
+                figures,
+                table,
                 f"Funnel: {flow}",
                 "step",
-                ("conversations",),
-                ("(started)", *steps),
-                ((len(tally.started[flow]),), *_counts(tally.through[flow], steps)),
-                totals=False,  # each row counts the same conversations again: no sum
+                [STARTED_ROW, *steps],
+                total=False,
                 group=flow,
             )
         )
-    for table_id, title, header, sessions, totals in (
-        ("origin", "Conversations per group of origin", "origin", tally.origins, True),
-        ("locale", "Conversations per language", "locale", tally.locales, True),
-        ("resources", "Conversations shown each resource", "resource", tally.resources, False),
+    for table, title, header, total in (
+        ("origin", "Conversations per group of origin", "origin", True),
+        ("locale", "Conversations per language", "locale", True),
+        ("resources", "Conversations shown each resource", "resource", False),
     ):
-        labels = sorted(sessions, key=lambda s: (s == DIRECT, s))
-        tables.append(
-            RawTable(
-                table_id,
-                title,
-                header,
-                ("conversations",),
-                tuple(labels),
-                _counts(sessions, labels),
-                totals=totals,
-            )
-        )
-    return tables
+        labels = sorted(_labels(figures, table), key=lambda s: (s == DIRECT, s))
+        out.append(_table(figures, table, title, header, labels, total=total))
+    return out
 
 
-async def read_events(
-    storage: Storage,
-    date_range: DateRange,
-    *,
-    progress: bool | None = None,
-    stream: TextIO | None = None,
-) -> AsyncIterator[EventRow]:
-    """Every event of the range, read a week at a time so memory stays flat.
-
-    ``progress``: draw a bar on ``stream`` (stderr); ``None`` means "when stderr is a
-    terminal", and the bar appears only once reading has taken more than half a second.
-    """
-    out = stream or sys.stderr
-    if progress is None:
-        progress = out.isatty()
-    chunks = date_range.chunks(CHUNK_DAYS)
-    bar = tqdm(
-        total=len(chunks),
-        desc="reading events",
-        unit="week",
-        file=out,
-        disable=not progress,
-        delay=0.5 if stream is None else 0,
-        leave=False,
-    )
-    try:
-        for start, end in chunks:
-            for i, event in enumerate(await storage.fetch_events(start, end), 1):
-                yield event
-                if i % YIELD_EVERY == 0:
-                    await asyncio.sleep(0)
-            bar.update(1)
-    finally:
-        bar.close()
+def group_rows(rows: Iterable[PeriodCount]) -> Mapping[str, list[PeriodCount]]:
+    by_period: defaultdict[str, list[PeriodCount]] = defaultdict(list)
+    for row in rows:
+        by_period[row.period].append(row)
+    return by_period
 
 
 async def build_report(
     storage: Storage,
-    date_range: DateRange,
+    first: Month,
+    last: Month,
+    tz: ZoneInfo,
     *,
-    by: Granularity = "month",
     k: int = 5,
     layout: Layout | None = None,
-    progress: bool | None = None,
-    stream: TextIO | None = None,
     now: dt.datetime | None = None,
 ) -> Report:
-    """Read, count and suppress: the one report every format is written from.
-
-    The range stops at today (``now``): days to come are empty for everyone, and listing
-    them would only hide real figures (their zeros are small counts to protect).
-    """
+    """Roll up what is not yet, read the months, suppress, combine: the one report every
+    format is written from. The range is cut to closed months (``closed_range``)."""
     moment = now or dt.datetime.now(dt.UTC)
-    today = moment.astimezone(date_range.tz).date()
-    if date_range.first > today:
-        raise ValueError(f"the range starts after today ({today})")
-    if date_range.last > today:
-        date_range = DateRange(date_range.first, today, date_range.tz)
-    tally = Tally(date_range, by)
-    async for event in read_events(storage, date_range, progress=progress, stream=stream):
-        tally.add(event)
-    tables = tuple(suppress(raw, k) for raw in raw_tables(tally, layout or Layout()))
+    first, last = closed_range(first, last, moment, tz)
+    await storage.close_months(tz, moment, since=first, upto=last)
+    by_period = group_rows(await storage.period_counts(first.label, last.label))
+    figures = [
+        month_figures(month.label, by_period.get(month.label, ()), k)
+        for month in months(first, last)
+    ]
     stamp = moment.astimezone(dt.UTC).replace(second=0, microsecond=0)
     return Report(
-        first=date_range.first.isoformat(),
-        last=date_range.last.isoformat(),
-        by=by,
-        timezone=date_range.tz.key,
+        first=first.label,
+        last=last.label,
+        timezone=tz.key,
         k=k,
         generated_at=stamp.isoformat().replace("+00:00", "Z"),
-        tables=tables,
+        tables=tuple(tables(figures, layout or Layout())),
     )

@@ -1,37 +1,15 @@
-"""The shape of an export: named tables of counts, before and after suppression.
+"""The shape of an export: named tables of published counts.
 
-Two types on purpose. A ``RawTable`` holds true counts and never leaves ``bot.export``;
-``suppress`` turns it into a ``Table`` whose hidden cells carry no value at all, so no
-writer (CSV, JSON, XLSX, HTML) can print a small count by mistake.
+True counts never reach these types: a hidden cell carries no value at all, so no writer
+(CSV, JSON, XLSX, HTML) can print a small count by mistake. A figure over several months
+is the sum of the months where it was published; ``partial`` says some month was hidden.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Hidden = Literal["small", "complementary"]
-
-
-@dataclass(frozen=True)
-class RawTable:
-    """True counts: ``rows[i][j]`` for row label ``labels[i]`` and column ``columns[j]``.
-
-    ``totals`` says whether a total row (the sum of each column) is published. Only tables
-    whose columns really add up get one, so every published total is an exact sum.
-    """
-
-    id: str
-    title: str
-    label_header: str
-    columns: tuple[str, ...]
-    labels: tuple[str, ...]
-    rows: tuple[tuple[int, ...], ...]
-    totals: bool = True
-    group: str = ""  # what the table is about, e.g. the dimension or flow id
-
-    def column_sum(self, j: int) -> int:
-        return sum(row[j] for row in self.rows)
+from bot.domain.disclosure import Hidden
 
 
 @dataclass(frozen=True)
@@ -40,10 +18,14 @@ class Cell:
 
     value: int | None
     hidden: Hidden | None = None
+    partial: bool = False  # a sum over months, some of which were hidden: "at least"
 
     def display(self, k: int) -> str:
         """What a person reads: the count, ``<k`` for a small count, ``x`` for a count
-        hidden so that a small one cannot be worked out from a total."""
+        hidden so that a small one cannot be worked out from a total, ``12+`` for a sum
+        that leaves out the months where the count was hidden."""
+        if self.partial:
+            return f"{self.value}+"
         if self.hidden == "small":
             return f"<{k}"
         if self.hidden == "complementary":
@@ -74,9 +56,8 @@ class Table:
 class Report:
     """Everything one export publishes, with how it was made."""
 
-    first: str  # ISO date, included
-    last: str  # ISO date, included
-    by: str
+    first: str  # month, "2026-01", included
+    last: str  # month, included
     timezone: str
     k: int
     generated_at: str  # ISO timestamp (UTC, to the minute)

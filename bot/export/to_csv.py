@@ -34,9 +34,9 @@ def to_csv(report: Report) -> str:
     writer.writerow(
         [
             "Relais export",
-            f"from {report.first} to {report.last}",
-            f"by {report.by} ({report.timezone})",
+            f"months {report.first} to {report.last} ({report.timezone})",
             f"counts under {report.k} shown as <{report.k}; x = hidden to protect them",
+            "N+ = sum of the months where it was shown (at least N)",
         ]
     )
     writer.writerow([])

@@ -19,7 +19,7 @@ NAMES = {
     "completed": "allées jusqu'à l'aide",
     "emergency": "numéros d'urgence montrés",
     "conversations": "conversations",
-    "period": "période",
+    "month": "mois",
     "choice": "réponse",
     "step": "étape",
     "origin": "groupe d'origine",
@@ -31,7 +31,7 @@ NAMES = {
     "total": "Total",
 }
 TITLES = {
-    "activity": "Conversations par période",
+    "activity": "Conversations par mois",
     "answers:harassment_kind": "Types de harcèlement",
     "answers:platform": "Plateformes",
     "answers:duration": "Depuis combien de temps",
@@ -44,7 +44,6 @@ TITLES = {
     "locale": "Conversations par langue",
     "resources": "Ressources d'aide montrées",
 }
-BY = {"day": "jour", "week": "semaine", "month": "mois"}
 
 OFFLINE_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"
 
@@ -92,12 +91,21 @@ def table_html(table: Table, k: int, labels: Mapping[str, str]) -> str:
 
 
 def _labels(layout: Layout, table: Table) -> dict[str, str]:
-    if table.id.startswith("answers:"):
-        return {
-            r.label: layout.labels.get((table.group, r.label)) or NAMES.get(r.label, r.label)
-            for r in table.rows
-        }
-    return {r.label: NAMES[r.label] for r in table.rows if r.label in NAMES}
+    """Row names in words: answers as their buttons read, steps by their text, resources
+    by their name (ids only when the flows do not load)."""
+    names = {r.label: NAMES[r.label] for r in table.rows if r.label in NAMES}
+    for row in table.rows:
+        if table.id.startswith("answers:"):
+            found = layout.labels.get((table.group, row.label))
+        elif table.id.startswith("funnel:"):
+            found = layout.step_names.get((table.group, row.label))
+        elif table.id == "resources":
+            found = layout.resource_names.get(row.label)
+        else:
+            found = None
+        if found:
+            names[row.label] = found
+    return names
 
 
 def to_html(
@@ -122,12 +130,14 @@ def to_html(
         f"<title>Relais : chiffres du {escape(report.first)} au {escape(report.last)}</title>",
         f"<style>{CSS}</style></head><body>",
         "<h1>Relais : ce que voit le bot</h1>",
-        f'<p class="meta">Du {escape(report.first)} au {escape(report.last)}, par '
-        f"{escape(BY.get(report.by, report.by))} (fuseau {escape(report.timezone)}). "
-        f"Produit le {escape(report.generated_at)}.</p>",
-        f'<p class="note">Chiffres anonymes : nombre de conversations, jamais de personne. '
-        f"Tout nombre inférieur à {k} (zéro compris) est affiché « &lt;{k} » ; « x » masque "
-        f"un nombre qui permettrait de retrouver un petit nombre à partir d'un total.</p>",
+        f'<p class="meta">Mois de {escape(report.first)} à {escape(report.last)} '
+        f"(fuseau {escape(report.timezone)}). Produit le {escape(report.generated_at)}.</p>",
+        f'<p class="note">Chiffres anonymes : nombre de conversations, jamais de personne, '
+        f"comptés par mois entier une fois le mois terminé (le mois en cours n'apparaît pas). "
+        f"Dans un mois, tout nombre inférieur à {k} (zéro compris) est affiché « &lt;{k} » ; "
+        f"« x » masque un nombre qui permettrait de retrouver un petit nombre à partir des "
+        f"autres. Sur plusieurs mois, « 41+ » veut dire « au moins 41 » : la somme des mois "
+        f"où le nombre était affiché, sans ceux où il était masqué.</p>",
     ]
     if downloads:
         links = "".join(f'<a href="{escape(u)}">{escape(n)}</a>' for n, u in downloads.items())
@@ -137,15 +147,11 @@ def to_html(
             f'<input type="hidden" name="{escape(n)}" value="{escape(v)}">'
             for n, v in (hidden_fields or {}).items()
         )
-        options = "".join(
-            f'<option value="{b}"{" selected" if b == report.by else ""}>{BY[b]}</option>'
-            for b in BY
-        )
         parts.append(
             f'<form method="get" action="{escape(form_action)}">{hidden}'
-            f'Du <input type="date" name="from" value="{escape(report.first)}"> '
-            f'au <input type="date" name="to" value="{escape(report.last)}"> '
-            f'par <select name="by">{options}</select> <button>Afficher</button></form>'
+            f'Du mois <input type="month" name="from" value="{escape(report.first)}"> '
+            f'au mois <input type="month" name="to" value="{escape(report.last)}"> '
+            f"<button>Afficher</button></form>"
         )
     activity = report.table("activity")
     parts += [

@@ -1,7 +1,8 @@
-"""JSON for dashboards, following ``docs/export-schema-v1.json`` (versioned).
+"""JSON for dashboards, following ``docs/export-schema-v2.json`` (versioned).
 
 Hidden cells have ``"value": null`` and say why (``"hidden": "small"`` or
-``"complementary"``); ``display`` is the text a person should see (``12``, ``<5``, ``x``).
+``"complementary"``); a sum over months that leaves hidden months out has ``"partial":
+true``; ``display`` is the text a person should see (``12``, ``<5``, ``x``, ``12+``).
 A consumer that breaks on a new field should check ``schema_version`` first.
 """
 
@@ -12,12 +13,17 @@ from typing import Any
 
 from bot.export.tables import Cell, Report, Row, Table
 
-SCHEMA_ID = "https://relais.invalid/schemas/export-v1.json"
-SCHEMA_VERSION = 1
+SCHEMA_ID = "https://relais.invalid/schemas/export-v2.json"
+SCHEMA_VERSION = 2
 
 
 def _cell(cell: Cell, k: int) -> dict[str, Any]:
-    return {"value": cell.value, "hidden": cell.hidden, "display": cell.display(k)}
+    return {
+        "value": cell.value,
+        "hidden": cell.hidden,
+        "partial": cell.partial,
+        "display": cell.display(k),
+    }
 
 
 def _row(row: Row, k: int) -> dict[str, Any]:
@@ -44,7 +50,6 @@ def report_to_dict(report: Report) -> dict[str, Any]:
         "range": {
             "from": report.first,
             "to": report.last,
-            "by": report.by,
             "timezone": report.timezone,
         },
         "k": report.k,

@@ -39,7 +39,10 @@ def _fill(sheet: Worksheet, table: Table, k: int) -> None:
     rows = [*table.rows, table.total] if table.total else list(table.rows)
     for row in rows:
         values: list[str | int] = [safe(row.label)]
-        values += [c.value if c.value is not None else c.display(k) for c in row.cells]
+        # Hidden and partial counts stay text, so a SUM cannot take them as exact.
+        values += [
+            c.value if c.value is not None and not c.partial else c.display(k) for c in row.cells
+        ]
         sheet.append(values)
         for cell in sheet[sheet.max_row][1:]:
             cell.alignment = RIGHT
@@ -57,14 +60,14 @@ def to_xlsx(report: Report) -> bytes:
     about.title = "about"
     for line in (
         ["Relais export"],
-        ["from", report.first],
-        ["to", report.last],
-        ["by", report.by],
+        ["from (month)", report.first],
+        ["to (month)", report.last],
         ["time zone", report.timezone],
         ["generated (UTC)", report.generated_at],
         ["smallest count shown (k)", report.k],
         [f"<{report.k}", f"a count under {report.k} (zero included), hidden"],
         ["x", "a count hidden so that a small one cannot be worked out from a total"],
+        ["N+", "a sum over months leaving out the months where it was hidden: at least N"],
     ):
         about.append(line)
     about["A1"].font = BOLD

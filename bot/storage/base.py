@@ -11,9 +11,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
+from bot.domain.months import Month, last_closed, months
+from bot.storage.periods import PeriodCount
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,59 @@ class Storage(ABC):
         A reminder is handed to one caller only, even with several replicas polling, and
         its sealed chat id is erased in the same statement.
         """
+
+    # -- monthly figures: roll-ups of closed months (``bot/storage/periods.py``) ----------
+
+    async def close_months(
+        self,
+        tz: ZoneInfo,
+        now: dt.datetime,
+        *,
+        since: Month | None = None,
+        upto: Month | None = None,
+    ) -> list[str]:
+        """Roll up every month of ``since``..``upto`` that is over (``last_closed``) and
+        not rolled up yet; return those rolled up now. Default ``since``: the month of the
+        oldest event; default ``upto``: the last closed month. The purge calls this before
+        it deletes events, exports before they read."""
+        last = min(upto or last_closed(now, tz), last_closed(now, tz))
+        if since is None:
+            oldest = await self.oldest_event()
+            since = Month.of(oldest.astimezone(tz).date()) if oldest else last
+        if since > last:
+            return []
+        done = await self.closed_periods(since.label, last.label)
+        rolled = []
+        for month in months(since, last):
+            if month.label not in done and await self.roll_up(
+                month.label, month.start(tz), month.end(tz), now
+            ):
+                rolled.append(month.label)
+        return rolled
+
+    @abstractmethod
+    async def roll_up(
+        self, period: str, start: dt.datetime, end: dt.datetime, now: dt.datetime
+    ) -> bool:
+        """Count the events of ``start <= at_hour < end`` into ``period``'s rows, once and
+        for good: ``False`` (nothing written) if the period was rolled up already."""
+
+    @abstractmethod
+    async def closed_periods(self, first: str, last: str) -> set[str]:
+        """The rolled-up periods between ``first`` and ``last`` (labels, included)."""
+
+    @abstractmethod
+    async def period_counts(self, first: str, last: str) -> list[PeriodCount]:
+        """Every roll-up row of the periods ``first``..``last``. True counts: callers
+        suppress small ones."""
+
+    @abstractmethod
+    async def origin_counts(self, group_key: str, first: str, last: str) -> dict[str, int]:
+        """Conversations started from this group, per rolled-up period (absent: none)."""
+
+    @abstractmethod
+    async def oldest_event(self) -> dt.datetime | None:
+        """When the oldest event kept happened (``None``: no events)."""
 
     @abstractmethod
     async def ping(self) -> None:

@@ -32,6 +32,15 @@ from bot.domain.policy import hour_of
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.storage.base import EventRow, Nudge, Reminder, Stored
 from bot.storage.migrations import Migration, migrations_for
+from bot.storage.periods import (
+    CLOSED_PERIODS_SQL,
+    MARK_PERIOD_SQL,
+    OLDEST_EVENT_SQL,
+    ORIGIN_COUNTS_SQL,
+    PERIOD_COUNTS_SQL,
+    ROLL_UP_SQL,
+    PeriodCount,
+)
 from bot.storage.sent import BatchedSent, SentRow
 from bot.storage.sql import (
     COUNT_ORIGIN_SQL,
@@ -348,6 +357,41 @@ class PostgresStorage(BatchedSent):
         sql = COUNT_ORIGIN_SQL.format(key="$1", since="$2")
         async with self._connection() as conn:
             return int(await conn.fetchval(sql, group_key, hour_of(since)))
+
+    async def roll_up(
+        self, period: str, start: dt.datetime, end: dt.datetime, now: dt.datetime
+    ) -> bool:
+        mark = MARK_PERIOD_SQL.format(period="$1", now="$2")
+        roll = ROLL_UP_SQL.format(period="$1", start="$2", end="$3")
+        async with self._connection() as conn, conn.transaction():
+            # A second replica waits here for the first one's commit, then finds the row.
+            if _count(await conn.execute(mark, period, int(now.timestamp()))) == 0:
+                return False
+            # Distinct counts sort in memory rather than on disk (a month: ~1M rows).
+            await conn.execute("SET LOCAL work_mem = '64MB'")
+            await conn.execute(roll, period, int(start.timestamp()), int(end.timestamp()))
+            return True
+
+    async def closed_periods(self, first: str, last: str) -> set[str]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(CLOSED_PERIODS_SQL.format(first="$1", last="$2"), first, last)
+        return {row[0] for row in rows}
+
+    async def period_counts(self, first: str, last: str) -> list[PeriodCount]:
+        async with self._connection() as conn:
+            rows = await conn.fetch(PERIOD_COUNTS_SQL.format(first="$1", last="$2"), first, last)
+        return [PeriodCount(*row) for row in rows]
+
+    async def origin_counts(self, group_key: str, first: str, last: str) -> dict[str, int]:
+        sql = ORIGIN_COUNTS_SQL.format(key="$1", first="$2", last="$3")
+        async with self._connection() as conn:
+            rows = await conn.fetch(sql, group_key, first, last)
+        return {row[0]: int(row[1]) for row in rows}
+
+    async def oldest_event(self) -> dt.datetime | None:
+        async with self._connection() as conn:
+            value = await conn.fetchval(OLDEST_EVENT_SQL)
+        return None if value is None else dt.datetime.fromtimestamp(value, dt.UTC)
 
     async def _write_sent(self, rows: list[SentRow]) -> None:
         async with self._connection() as conn:

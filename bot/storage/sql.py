@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
 from bot.domain.policy import HOUR, SENT_RETENTION, hour_of
+from bot.storage.periods import MOVE_ORIGIN_COUNTS_SQL
 
 LEDGER_RETENTION = 24 * HOUR  # Telegram keeps an undelivered update for at most a day
 
@@ -46,6 +47,7 @@ MOVE_GROUP_SQL = (
     # Message ids are per chat: the old group's card id means nothing in the supergroup.
     "UPDATE group_settings SET group_key = {new}, card_message_id = NULL WHERE group_key = {old}",
     "UPDATE events SET origin = {new} WHERE origin = {old}",
+    MOVE_ORIGIN_COUNTS_SQL,
 )
 # A turn's save, as both backends run it ($n placeholders; SQLite's are ?n). The reminder
 # stays armed while the person answers (first arming stands, no index write per turn),

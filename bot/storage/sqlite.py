@@ -42,6 +42,16 @@ from bot.domain.policy import hour_of
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.storage.base import EventRow, Nudge, Reminder, Stored
 from bot.storage.migrations import migrations_for
+from bot.storage.periods import (
+    AGGREGATE_SQL,
+    CLOSED_PERIODS_SQL,
+    INSERT_COUNTS_SQL,
+    MARK_PERIOD_SQL,
+    OLDEST_EVENT_SQL,
+    ORIGIN_COUNTS_SQL,
+    PERIOD_COUNTS_SQL,
+    PeriodCount,
+)
 from bot.storage.sent import BatchedSent, SentRow
 from bot.storage.sql import (
     COUNT_ORIGIN_SQL,
@@ -262,6 +272,35 @@ def _move_group(conn: sqlite3.Connection, old: str, new: str) -> bool:
                 conn.execute(sql.format(new="?", old="?"), (new, old))
         conn.execute("COMMIT")
         return found
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _aggregate(path: str, params: tuple[str, int, int]) -> list[tuple[Any, ...]]:
+    """A month's roll-up rows, read on a connection of its own: in WAL mode the read
+    takes no lock, so the bot's turns go on meanwhile (the shared connection would make
+    them wait behind it)."""
+    conn = sqlite3.connect(path)
+    try:
+        sql = AGGREGATE_SQL.format(period="?", start="?", end="?")
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def _store_period(
+    conn: sqlite3.Connection, period: str, now: int, rows: list[tuple[Any, ...]]
+) -> bool:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        cursor = conn.execute(MARK_PERIOD_SQL.format(period="?", now="?"), (period, now))
+        if cursor.rowcount:
+            values = "VALUES (?, ?, ?, ?, ?, ?)"
+            conn.executemany(INSERT_COUNTS_SQL + values, rows)
+        conn.execute("COMMIT")
+        return bool(cursor.rowcount)
     except BaseException:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
@@ -491,6 +530,40 @@ class SqliteStorage(BatchedSent):
         params = (group_key, hour_of(since))
         row = await self._run(lambda conn: conn.execute(sql, params).fetchone())
         return int(row[0])
+
+    async def roll_up(
+        self, period: str, start: dt.datetime, end: dt.datetime, now: dt.datetime
+    ) -> bool:
+        params = (period, int(start.timestamp()), int(end.timestamp()))
+        if self.path == ":memory:":  # one connection only: read on it
+            sql = AGGREGATE_SQL.format(period="?", start="?", end="?")
+            rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        else:
+            try:
+                rows = await asyncio.to_thread(_aggregate, self.path, params)
+            except sqlite3.Error as exc:
+                raise StorageError(f"sqlite: {exc}") from exc
+        return await self._run(_store_period, period, int(now.timestamp()), rows)
+
+    async def closed_periods(self, first: str, last: str) -> set[str]:
+        sql = CLOSED_PERIODS_SQL.format(first="?", last="?")
+        rows = await self._run(lambda conn: conn.execute(sql, (first, last)).fetchall())
+        return {row[0] for row in rows}
+
+    async def period_counts(self, first: str, last: str) -> list[PeriodCount]:
+        sql = PERIOD_COUNTS_SQL.format(first="?", last="?")
+        rows = await self._run(lambda conn: conn.execute(sql, (first, last)).fetchall())
+        return [PeriodCount(*row) for row in rows]
+
+    async def origin_counts(self, group_key: str, first: str, last: str) -> dict[str, int]:
+        sql = ORIGIN_COUNTS_SQL.format(key="?", first="?", last="?")
+        params = (group_key, first, last)
+        rows = await self._run(lambda conn: conn.execute(sql, params).fetchall())
+        return {period: int(n) for period, n in rows}
+
+    async def oldest_event(self) -> dt.datetime | None:
+        row = await self._run(lambda conn: conn.execute(OLDEST_EVENT_SQL).fetchone())
+        return None if row[0] is None else dt.datetime.fromtimestamp(row[0], dt.UTC)
 
     async def _write_sent(self, rows: list[SentRow]) -> None:
         def write(conn: sqlite3.Connection) -> None:

@@ -1,5 +1,5 @@
 """Each format read back by the tool its readers use: csv (as Excel/LibreOffice would
-parse it), jsonschema against docs/export-schema-v1.json, openpyxl; and `relais export`
+parse it), jsonschema against docs/export-schema-v2.json, openpyxl; and `relais export`
 as an operator types it."""
 
 from __future__ import annotations
@@ -17,22 +17,21 @@ import pytest
 
 from bot.cli import main
 from bot.config import PROJECT_ROOT
+from bot.domain.months import Month
 from bot.export import render
-from bot.export.periods import DateRange
 from bot.export.queries import build_report
 from bot.export.tables import Report
 from bot.storage.sqlite import SqliteStorage
 from tests.export_seed import PARIS, seed
 
-SCHEMA = json.loads((PROJECT_ROOT / "docs" / "export-schema-v1.json").read_text("utf-8"))
-Q1 = DateRange(dt.date(2026, 1, 1), dt.date(2026, 3, 31), PARIS)
+SCHEMA = json.loads((PROJECT_ROOT / "docs" / "export-schema-v2.json").read_text("utf-8"))
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
 async def report(sqlite_storage: SqliteStorage) -> Report:
     await seed(sqlite_storage)
-    return await build_report(sqlite_storage, Q1, by="month", progress=False, now=NOW)
+    return await build_report(sqlite_storage, Month(2026, 1), Month(2026, 3), PARIS, now=NOW)
 
 
 def csv_blocks(raw: bytes) -> dict[str, list[list[str]]]:
@@ -56,19 +55,19 @@ def csv_blocks(raw: bytes) -> dict[str, list[list[str]]]:
 async def test_csv_reads_back_cell_by_cell(report: Report) -> None:
     blocks = csv_blocks(render(report, "csv"))
     assert blocks["activity"] == [
-        ["period", "started", "completed", "emergency"],
+        ["month", "started", "completed", "emergency"],
         ["2026-01", "12", "8", "<5"],
-        ["2026-02", "x", "x", "<5"],
+        ["2026-02", "6", "6", "<5"],
         ["2026-03", "<5", "<5", "<5"],
-        ["total", "18", "14", "<5"],
+        ["total", "18+", "14+", "0+"],
     ]
     assert blocks["answers:platform"] == [
         ["choice", "conversations"],
-        ["instagram", "x"],
-        ["tiktok", "<5"],
-        ["total", "18"],
+        ["instagram", "6+"],  # February's 6; January's hidden (x), March's zero
+        ["tiktok", "0+"],
+        ["total", "18+"],
     ]
-    assert blocks["funnel:victim"][0:2] == [["step", "conversations"], ["(started)", "18"]]
+    assert blocks["funnel:victim"][0:2] == [["step", "conversations"], ["(started)", "18+"]]
     assert set(blocks) == {t.id for t in report.tables}
 
 
@@ -84,16 +83,19 @@ async def test_json_follows_the_published_schema(report: Report) -> None:
     data = json.loads(render(report, "json"))
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.validate(data, SCHEMA, cls=jsonschema.Draft202012Validator)
-    assert data["schema_version"] == 1
-    assert data["range"] == {"from": "2026-01-01", "to": "2026-03-31", "by": "month",
-                             "timezone": "Europe/Paris"}  # fmt: skip
+    assert data["schema_version"] == 2
+    assert data["range"] == {"from": "2026-01", "to": "2026-03", "timezone": "Europe/Paris"}
     activity = next(t for t in data["tables"] if t["id"] == "activity")
     january = activity["rows"][0]["cells"]
-    assert january[0] == {"value": 12, "hidden": None, "display": "12"}
-    assert january[2] == {"value": None, "hidden": "small", "display": "<5"}
-    assert activity["rows"][1]["cells"][0] == {"value": None, "hidden": "complementary",
-                                               "display": "x"}  # fmt: skip
-    assert activity["total"]["cells"][0]["value"] == 18
+    assert january[0] == {"value": 12, "hidden": None, "partial": False, "display": "12"}
+    assert january[2] == {"value": None, "hidden": "small", "partial": False, "display": "<5"}
+    platform = next(t for t in data["tables"] if t["id"] == "answers:platform")
+    assert platform["rows"][0]["cells"][0] == {
+        "value": 6,
+        "hidden": None,
+        "partial": True,
+        "display": "6+",
+    }
 
 
 async def test_json_schema_rejects_a_leaked_hidden_value(report: Report) -> None:
@@ -110,16 +112,16 @@ async def test_xlsx_reads_back_with_numbers_as_numbers(report: Report) -> None:
     sheet = book["activity"]
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert values == [
-        ["period", "started", "completed", "emergency"],
+        ["month", "started", "completed", "emergency"],
         ["2026-01", 12, 8, "<5"],
-        ["2026-02", "x", "x", "<5"],
+        ["2026-02", 6, 6, "<5"],
         ["2026-03", "<5", "<5", "<5"],
-        ["total", 18, 14, "<5"],
+        ["total", "18+", "14+", "0+"],  # text: a SUM must not take "at least" as exact
     ]
     assert [[c.value for c in r] for r in book["answers-platform"].iter_rows(min_row=3)] == [
-        ["instagram", "x"],
-        ["tiktok", "<5"],
-        ["total", 18],
+        ["instagram", "6+"],
+        ["tiktok", "0+"],
+        ["total", "18+"],
     ]
 
 
@@ -146,14 +148,38 @@ def test_relais_export_as_typed(
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
     monkeypatch.setenv("EXPORT_K", "3")
     out = tmp_path / "figures.xlsx"
-    args = ["export", "--from", "2026-01-01", "--to", "2026-03-31", "--no-progress"]
+    args = ["export", "--from", "2026-01", "--to", "2026-03"]
     assert main([*args, "--output", str(out)]) == 0  # format from the suffix
-    assert openpyxl.load_workbook(out)["locale"]["B3"].value == "<3"  # EXPORT_K=3 applies
-    assert main([*args, "--format", "json", "--by", "week", "--k", "5"]) == 0
+    # en: 2 in January, under k=3 as every other month: nothing added up
+    assert openpyxl.load_workbook(out)["locale"]["B3"].value == "0+"
+    assert main([*args, "--format", "json"]) == 0
     data = json.loads(capsysbinary.readouterr().out)
-    assert data["k"] == 5 and data["range"]["by"] == "week"
+    assert data["k"] == 3 and data["range"] == {
+        "from": "2026-01",
+        "to": "2026-03",
+        "timezone": "Europe/Paris",
+    }
     assert main([*args, "--format", "csv"]) == 0
     assert capsysbinary.readouterr().out.startswith(b"\xef\xbb\xbfRelais export;")
-    backwards = ["export", "--from", "2026-03-01", "--to", "2026-01-01"]
+    backwards = ["export", "--from", "2026-03", "--to", "2026-01"]
     assert main(backwards) == 2
     assert b"before it starts" in capsysbinary.readouterr().err
+
+
+def test_relais_export_defaults_to_the_last_twelve_closed_months(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'relais.sqlite3'}")
+    assert main(["export", "--format", "json"]) == 0
+    data = json.loads(capsysbinary.readouterr().out)
+    months = [row["label"] for row in data["tables"][0]["rows"]]
+    assert len(months) == 12 and months[-1] == data["range"]["to"]
+
+
+def test_relais_export_refuses_a_file_it_would_not_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'relais.sqlite3'}")
+    assert main(["export", "-o", str(tmp_path / "x.pdf")]) == 2
+    assert b".csv, .json, .xlsx, .html" in capsysbinary.readouterr().err
+    assert not (tmp_path / "x.pdf").exists()

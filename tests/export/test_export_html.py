@@ -18,9 +18,10 @@ import numpy
 import pytest
 from PIL import Image
 
-from bot.export import render
+from bot.content.catalog import Catalog
+from bot.domain.months import Month
+from bot.export import layout_from_catalog, render
 from bot.export.layout import Layout
-from bot.export.periods import DateRange
 from bot.export.queries import build_report
 from bot.export.tables import Report
 from bot.export.to_html import TITLES
@@ -78,9 +79,8 @@ class Charts(HTMLParser):
 @pytest.fixture
 async def report(sqlite_storage: SqliteStorage) -> Report:
     await seed(sqlite_storage)
-    q1 = DateRange(dt.date(2026, 1, 1), dt.date(2026, 3, 31), PARIS)
     now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
-    return await build_report(sqlite_storage, q1, by="month", progress=False, now=now)
+    return await build_report(sqlite_storage, Month(2026, 1), Month(2026, 1), PARIS, now=now)
 
 
 async def test_html_is_one_self_contained_file(report: Report) -> None:
@@ -98,6 +98,13 @@ async def test_the_offline_page_forbids_scripts_and_loads(report: Report) -> Non
     """Opened from a disk the file has no server to send a CSP header: it carries one."""
     html = render(report, "html", LAYOUT).decode("utf-8")
     assert '<meta http-equiv="Content-Security-Policy" content="default-src \'none\';' in html
+
+
+async def test_steps_and_resources_are_named_in_words(report: Report, catalog: Catalog) -> None:
+    html = render(report, "html", layout_from_catalog(catalog)).decode("utf-8")
+    assert "<td>Sur quelle application ?</td>" in html  # the funnel's "where" step
+    assert "<td>3018 (gratuit, anonyme)</td>" in html  # resource fr-3018
+    assert "<td>where</td>" not in html and "<td>fr-3018</td>" not in html
 
 
 def test_chromium_renders_the_charts(report: Report, tmp_path: Path) -> None:

@@ -1,13 +1,13 @@
 """Exports of a seeded event log, checked cell by cell, on SQLite and the real PostgreSQL.
 
 The seed (``tests/export_seed.py``) is written through the real storage; the figures below
-are worked out by hand from it, including which cells suppression must hide.
+are worked out by hand from it, including which cells suppression must hide. Figures are
+per closed month, rolled up once: a month reads the same in every range and forever.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,15 +17,15 @@ from bot.content.catalog import Catalog
 from bot.dialogue.engine import Engine
 from bot.dialogue.service import Dialogue
 from bot.domain.conversation import Command, Press
-from bot.export import DateRange, layout_from_catalog
-from bot.export.layout import Layout
-from bot.export.queries import Tally, build_report, raw_tables, read_events
+from bot.domain.months import Month
+from bot.export import layout_from_catalog
+from bot.export.queries import build_report
 from bot.export.tables import Report, Table
 from bot.storage import storage_from_url
 from bot.storage.base import Storage
-from tests.export_seed import FEB, GROUP, PARIS, save, seed, victim_stats
+from tests.export_seed import FEB, JAN, PARIS, save, seed, victim_stats
 
-Q1 = DateRange(dt.date(2026, 1, 1), dt.date(2026, 3, 31), PARIS)
+JANUARY, FEBRUARY, MARCH = Month(2026, 1), Month(2026, 2), Month(2026, 3)
 NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC)
 
 
@@ -50,120 +50,93 @@ def shown(table: Table, k: int = 5) -> dict[str, list[str]]:
 @pytest.fixture
 async def report(storage: Storage) -> Report:
     await seed(storage)
-    return await build_report(storage, Q1, by="month", k=5, progress=False, now=NOW)
+    return await build_report(storage, JANUARY, MARCH, PARIS, k=5, now=NOW)
 
 
-async def test_activity_per_month(report: Report) -> None:
+async def test_activity_per_month_and_the_months_added_up(report: Report) -> None:
     table = report.table("activity")
     assert table.columns == ("started", "completed", "emergency")
-    # March is 0 (small) under a published total: February is hidden too, or March's
-    # count would be total - January - February = 0 exactly. Emergency: 2 in all, so the
-    # total itself is small and hidden, and nothing else needs to be.
     assert shown(table) == {
         "2026-01": ["12", "8", "<5"],
-        "2026-02": ["x", "x", "<5"],
-        "2026-03": ["<5", "<5", "<5"],
-        "total": ["18", "14", "<5"],
+        "2026-02": ["6", "6", "<5"],
+        "2026-03": ["<5", "<5", "<5"],  # nobody: zero is a small count too
+        "total": ["18+", "14+", "0+"],  # the months shown, added up: at least
     }
 
 
-async def test_answers_per_dimension(report: Report) -> None:
-    assert [t.id for t in report.tables_of("answers:")] == [
-        "answers:danger",
-        "answers:harassment_kind",
-        "answers:platform",
-    ]
-    # Two small cells (3 and 3) under a total: their sum is 6, so each is anywhere in
-    # 2..4; no need for a complementary cell.
-    assert shown(report.table("answers:harassment_kind")) == {
-        "images": ["<5"],
-        "insults": ["12"],
-        "threats": ["<5"],
-        "total": ["18"],
-    }
-    # One small cell alone under a total would be total - instagram: instagram is hidden.
+async def test_one_month_hides_what_its_ties_would_give_away(storage: Storage) -> None:
+    """January: 2 of 12 said they were in danger. Hidden, and "no" (10) with it, or the
+    total 12 (which is also the funnel's "danger" row) would give 2 back."""
+    await seed(storage)
+    report = await build_report(storage, JANUARY, JANUARY, PARIS, now=NOW)
+    assert shown(report.table("answers:danger")) == {"no": ["x"], "yes": ["<5"], "total": ["12"]}
     assert shown(report.table("answers:platform")) == {
         "instagram": ["x"],
         "tiktok": ["<5"],
-        "total": ["18"],
+        "total": ["12"],
     }
-    assert shown(report.table("answers:danger")) == {"no": ["x"], "yes": ["<5"], "total": ["18"]}
-
-
-async def test_funnel_counts_distinct_conversations_per_step(report: Report) -> None:
-    funnel = report.table("funnel:victim")
-    assert funnel.total is None  # rows overlap: no sum is published
-    assert shown(funnel) == {
-        "(started)": ["18"],
-        "danger": ["18"],
-        "result": ["14"],
-        "what": ["18"],
-        "where": ["18"],
+    # two small cells of at most 4 adding up to 6 cannot be told apart: nothing more to hide
+    assert shown(report.table("answers:harassment_kind")) == {
+        "images": ["<5"],
+        "insults": ["6"],
+        "threats": ["<5"],
+        "total": ["12"],
     }
+    assert shown(report.table("origin")) == {"g1": ["7"], "direct": ["5"], "total": ["12"]}
+    assert shown(report.table("locale")) == {"en": ["<5"], "fr": ["x"], "total": ["12"]}
+    assert shown(report.table("funnel:victim"))["result"] == ["8"]
 
 
-async def test_origin_locale_and_resources(report: Report) -> None:
-    assert shown(report.table("origin")) == {GROUP: ["7"], "direct": ["11"], "total": ["18"]}
-    assert shown(report.table("locale")) == {"en": ["<5"], "fr": ["x"], "total": ["18"]}
-    resources = report.table("resources")
-    assert resources.total is None
-    assert shown(resources) == {"fr-3018": ["14"]}
-
-
-async def test_a_smaller_k_shows_more(storage: Storage) -> None:
+async def test_a_month_reads_the_same_in_every_range(storage: Storage) -> None:
     await seed(storage)
-    report = await build_report(storage, Q1, by="month", k=2, progress=False, now=NOW)
-    # Emergency: 2, 0, 0 under a total of 2. The two zeros add up to 0, which pins them;
-    # hiding January's 2 is not enough (then x + 0 + 0 = 2 with x >= 2), so the total goes.
-    assert shown(report.table("activity"), k=2) == {
-        "2026-01": ["12", "8", "x"],
-        "2026-02": ["x", "x", "<2"],
-        "2026-03": ["<2", "<2", "<2"],
-        "total": ["18", "14", "x"],
-    }
-    assert shown(report.table("locale"), k=2) == {"en": ["2"], "fr": ["16"], "total": ["18"]}
+    alone = await build_report(storage, JANUARY, JANUARY, PARIS, now=NOW)
+    for first, last in ((JANUARY, FEBRUARY), (Month(2025, 11), MARCH), (JANUARY, Month(2026, 5))):
+        wider = await build_report(storage, first, last, PARIS, now=NOW)
+        assert (
+            shown(wider.table("activity"))["2026-01"] == shown(alone.table("activity"))["2026-01"]
+        )
 
 
-async def test_periods_follow_paris_time_and_cover_the_range(storage: Storage) -> None:
-    # 31 January 23:30 UTC is 1 February 00:30 in Paris: February, ISO week 5, that day.
+async def test_a_month_never_changes_once_counted(storage: Storage) -> None:
+    """Forgetting a conversation (/oubli) or a late event does not move a closed month:
+    the difference would single out exactly that conversation."""
+    await seed(storage)
+    before = await build_report(storage, JANUARY, JANUARY, PARIS, now=NOW)
+    assert await storage.forget("user-sess-j0") > 0
+    await save(
+        storage, "late", victim_stats("insults", "tiktok", completed=True, danger=False), JAN
+    )
+    after = await build_report(storage, JANUARY, JANUARY, PARIS, now=NOW)
+    assert after == before
+
+
+async def test_the_month_in_progress_is_never_published(storage: Storage) -> None:
+    await seed(storage)
+    mid_february = dt.datetime(2026, 2, 15, 12, tzinfo=dt.UTC)
+    report = await build_report(storage, JANUARY, FEBRUARY, PARIS, now=mid_february)
+    assert report.last == "2026-01"
+    assert [r.label for r in report.table("activity").rows] == ["2026-01"]
+    with pytest.raises(ValueError, match="not over yet"):
+        await build_report(storage, FEBRUARY, FEBRUARY, PARIS, now=mid_february)
+    # February ends at midnight in Paris; it is counted an hour later (turns in flight)
+    settling = dt.datetime(2026, 2, 28, 23, 30, tzinfo=dt.UTC)  # 00:30 on 1 March in Paris
+    with pytest.raises(ValueError, match="not over yet"):
+        await build_report(storage, FEBRUARY, FEBRUARY, PARIS, now=settling)
+    settled = dt.datetime(2026, 3, 1, 0, 5, tzinfo=dt.UTC)
+    report = await build_report(storage, FEBRUARY, FEBRUARY, PARIS, now=settled)
+    assert report.last == "2026-02"
+
+
+async def test_months_follow_paris_time(storage: Storage) -> None:
+    """00:30 on 1 February in Paris is still 31 January in UTC: it counts for February."""
     late = dt.datetime(2026, 1, 31, 23, 30, tzinfo=dt.UTC)
     for i in range(5):
-        stats = victim_stats("raid", "x", completed=False, danger=False)
-        await save(storage, f"late{i}", stats, late)
-    days = DateRange(dt.date(2026, 1, 30), dt.date(2026, 2, 2), PARIS)
-    expected = {"day": ["2026-01-30", "2026-01-31", "2026-02-01", "2026-02-02"],
-                "week": ["2026-W05", "2026-W06"], "month": ["2026-01", "2026-02"]}  # fmt: skip
-    for by, labels in expected.items():
-        tally = Tally(days, by)  # type: ignore[arg-type]
-        async for event in read_events(storage, days, progress=False):
-            tally.add(event)
-        activity = raw_tables(tally, Layout())[0]
-        assert activity.labels == tuple(labels)
-        started = dict(zip(activity.labels, (row[0] for row in activity.rows), strict=True))
-        assert started == {label: 5 if label in ("2026-02-01", "2026-W05", "2026-02") else 0
-                           for label in labels}  # fmt: skip
-
-
-async def test_the_range_stops_today(storage: Storage) -> None:
-    await seed(storage)
-    mid_feb = dt.datetime(2026, 2, 14, 12, tzinfo=PARIS)
-    report = await build_report(storage, Q1, by="month", progress=False, now=mid_feb)
-    assert (report.first, report.last) == ("2026-01-01", "2026-02-14")
-    assert shown(report.table("activity")) == {
-        "2026-01": ["12", "8", "<5"],
-        "2026-02": ["6", "6", "<5"],  # no empty March to protect: February is shown
-        "total": ["18", "14", "<5"],
-    }
-    with pytest.raises(ValueError, match="after today"):
-        await build_report(storage, Q1, now=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
-
-
-async def test_a_range_outside_the_events_is_all_hidden(storage: Storage) -> None:
-    await seed(storage)
-    april = DateRange(dt.date(2026, 4, 1), dt.date(2026, 4, 30), PARIS)
-    report = await build_report(storage, april, by="month", progress=False, now=NOW)
-    assert shown(report.table("activity")) == {"2026-04": ["<5"] * 3, "total": ["<5"] * 3}
-    assert report.tables_of("funnel:") == []
+        await save(
+            storage, f"s{i}", victim_stats("insults", "tiktok", completed=True, danger=False), late
+        )
+    report = await build_report(storage, JANUARY, FEBRUARY, PARIS, now=NOW)
+    assert shown(report.table("activity"))["2026-02"][0] == "5"
+    assert shown(report.table("activity"))["2026-01"][0] == "<5"
 
 
 async def test_layout_from_the_flows_orders_steps_and_lists_every_choice(
@@ -171,13 +144,13 @@ async def test_layout_from_the_flows_orders_steps_and_lists_every_choice(
 ) -> None:
     await seed(storage)
     layout = layout_from_catalog(catalog)
-    report = await build_report(storage, Q1, by="month", layout=layout, progress=False, now=NOW)
+    report = await build_report(storage, JANUARY, JANUARY, PARIS, layout=layout, now=NOW)
     steps = [r.label for r in report.table("funnel:victim").rows]
     assert (
         steps.index("danger") < steps.index("what") < steps.index("where") < steps.index("result")
     )
     kinds = shown(report.table("answers:harassment_kind"))
-    assert kinds["insults"] == ["12"]
+    assert kinds["insults"] == ["6"]
     assert kinds["school"] == ["<5"]  # nobody chose it: listed anyway, as small
     assert list(kinds)[-2:] == ["skipped", "total"]
 
@@ -203,7 +176,7 @@ async def test_the_engine_logs_what_the_export_needs(
         if not buttons:
             break
         outcome = await dialogue.handle("someone", "fr", Press(buttons[0]), now)
-    events = [e async for e in read_events(storage, Q1, progress=False)]
+    events = await storage.fetch_events(FEB - dt.timedelta(days=1), FEB + dt.timedelta(days=1))
     kinds = {e.kind for e in events}
     assert {"flow_started", "step_answered", "flow_completed", "emergency_shown"} <= kinds
     assert "resource_shown" in kinds
@@ -217,19 +190,10 @@ async def test_the_engine_logs_what_the_export_needs(
             step = catalog.flows[e.flow or ""].flow.steps[e.step or ""]
             assert e.choice in {c.id for c in step.choices} | {"skipped"}
             assert e.flow in flows
-    tally = Tally(Q1, "month")
-    for event in events:
-        tally.add(event)
-    activity = raw_tables(tally, Layout())[0]
-    assert activity.rows[activity.labels.index("2026-02")] == (1, 1, 1)
-
-
-async def test_progress_bar_is_drawn_when_asked_and_silent_otherwise(storage: Storage) -> None:
-    await seed(storage)
-    drawn = io.StringIO()
-    await build_report(storage, Q1, progress=True, stream=drawn, now=NOW)
-    assert "reading events" in drawn.getvalue()
-    assert "0/13" in drawn.getvalue()  # 90 days read in 13 chunks of 7 days
-    quiet = io.StringIO()  # not a terminal: no bar by default
-    await build_report(storage, Q1, stream=quiet, now=NOW)
-    assert quiet.getvalue() == ""
+    await storage.close_months(PARIS, NOW)
+    counts = {
+        (r.table, r.label, r.column): r.n for r in await storage.period_counts("2026-02", "2026-02")
+    }
+    assert counts[("activity", "", "started")] == 1
+    assert counts[("activity", "", "completed")] == 1
+    assert counts[("activity", "", "emergency")] == 1

@@ -12,12 +12,14 @@ import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
 
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
+from bot.domain.months import Month
 from bot.domain.policy import HOUR
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.storage import postgres, storage_from_url
@@ -349,6 +351,60 @@ async def test_count_origin_counts_distinct_conversations_since(
     assert await storage.count_origin("gk1", noon - 30 * DAY) == 3
     assert await storage.count_origin("gk1", noon + dt.timedelta(hours=1)) == 0
     assert await storage.count_origin("unknown", noon - 30 * DAY) == 0
+
+
+# -- monthly roll-ups ---------------------------------------------------------------------
+
+
+async def test_a_month_is_rolled_up_once_and_never_moves(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    paris = ZoneInfo("Europe/Paris")
+    november = Month(2026, 11)
+    stats = [
+        Stat("flow_started", flow="victim"),
+        Stat("step_answered", flow="victim", step="where", dimension="platform", choice="tiktok"),
+        Stat("step_answered", flow="victim", step="where", dimension="platform", choice="tiktok"),
+        Stat("flow_completed", flow="victim", step="result"),
+    ]
+    for i, origin in enumerate(["gk1", "gk1", None]):
+        conversation = Conversation(locale="fr", origin=origin, session=f"s{i}")
+        await storage.save(f"u{i}", conversation, expected_version=None, stats=stats, now=noon)
+    december = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+    assert await storage.close_months(paris, december) == ["2026-11"]
+    assert await storage.close_months(paris, december) == []  # once
+    counts = {(r.table, r.label, r.column): (r.n, r.link) for r in
+              await storage.period_counts("2026-11", "2026-11")}  # fmt: skip
+    assert counts[("activity", "", "started")] == (3, None)
+    assert counts[("answers:platform", "tiktok", "conversations")] == (3, None)  # distinct
+    assert counts[("funnel:victim", "where", "conversations")] == (3, "platform")
+    assert counts[("funnel:victim", "result", "conversations")] == (3, "(end)")
+    assert counts[("origin", "gk1", "conversations")] == (2, None)
+    assert counts[("origin", "direct", "conversations")] == (1, None)
+    assert await storage.origin_counts("gk1", "2026-01", "2026-12") == {"2026-11": 2}
+    # Forgetting a conversation erases its events, not the month's anonymous counts.
+    assert await storage.forget("u0") > 0
+    start, end = november.start(paris), november.end(paris)
+    assert await storage.roll_up("2026-11", start, end, december) is False
+    assert await storage.origin_counts("gk1", "2026-11", "2026-11") == {"2026-11": 2}
+    assert await storage.closed_periods("2026-01", "2026-12") == {"2026-11"}
+    # A group that becomes a supergroup takes its monthly counts along.
+    await storage.save_group(group(), noon)
+    assert await storage.move_group("gk1", "new") is True
+    assert await storage.origin_counts("new", "2026-11", "2026-11") == {"2026-11": 2}
+
+
+async def test_a_month_not_over_is_not_rolled_up(storage: Storage, noon: dt.datetime) -> None:
+    conversation = Conversation(locale="fr", session="s1")
+    await storage.save(
+        "u1", conversation, expected_version=None, stats=[Stat("flow_started")], now=noon
+    )
+    paris = ZoneInfo("Europe/Paris")
+    assert await storage.close_months(paris, noon) == []  # November is still on
+    settling = dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC)  # 00:30 on 1 December, Paris
+    assert await storage.close_months(paris, settling) == []
+    settled = dt.datetime(2026, 12, 1, 0, 5, tzinfo=dt.UTC)
+    assert await storage.close_months(paris, settled) == ["2026-11"]
 
 
 # -- /effacer message ids and the single reminder ---------------------------------------

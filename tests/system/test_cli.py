@@ -79,21 +79,21 @@ def test_console_refuses_a_language_it_has_no_texts_for(tmp_path: Path) -> None:
 
 
 def test_a_missing_extra_is_named_not_a_traceback(tmp_path: Path) -> None:
-    """A deployment installed without the `export` extra (no tqdm here) asking for an
-    export is told what to install."""
-    shadow = tmp_path / "without-export" / "tqdm"
+    """A deployment installed without the `export` extra (no openpyxl here) asking for
+    a spreadsheet is told what to install."""
+    shadow = tmp_path / "without-export" / "openpyxl"
     shadow.mkdir(parents=True)
     (shadow / "__init__.py").write_text(
-        "raise ModuleNotFoundError('No module named tqdm', name='tqdm')\n"
+        "raise ModuleNotFoundError('No module named openpyxl', name='openpyxl')\n"
     )
     result = run(
-        ["export", "--from", "2026-01-01", "--to", "2026-01-31", "--format", "csv"],
+        ["export", "--from", "2026-01", "--to", "2026-01", "-o", str(tmp_path / "f.xlsx")],
         tmp_path,
         PYTHONPATH=str(shadow.parent),
     )
     assert result.returncode == 1
     assert result.stderr == (
-        "relais export: tqdm is missing, it comes with the 'export' extra: "
+        "relais export: openpyxl is missing, it comes with the 'export' extra: "
         "pip install -e '.[export]' (make install has every extra)\n"
     )
 
