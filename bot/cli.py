@@ -105,7 +105,6 @@ def parser() -> argparse.ArgumentParser:
 # deployment without one gets a line saying what to install, not a traceback.
 OPTIONAL_MODULES = {
     "asyncpg": "postgres",
-    "matplotlib": "export",
     "openpyxl": "export",
 }
 

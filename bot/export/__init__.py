@@ -37,8 +37,8 @@ __all__ = [
 
 
 def render(report: Report, fmt: Format, layout: Layout | None = None) -> bytes:
-    """The report as file contents. Writers are imported on demand: matplotlib and
-    openpyxl take a while to import and only the format asked for needs one."""
+    """The report as file contents. Writers are imported on demand: openpyxl takes a
+    while to import and only the format asked for needs it."""
     if fmt == "csv":
         from bot.export.to_csv import to_csv
 

@@ -1,7 +1,7 @@
 """``relais export`` and ``relais dashboard``: the wiring between settings and the export.
 
 Kept out of ``bot/cli.py`` so the bot itself starts without the export's libraries
-(matplotlib, openpyxl, tqdm, aiohttp: the ``export`` extra); ``bot/cli.py`` imports this
+(openpyxl, aiohttp: the ``export`` extra); ``bot/cli.py`` imports this
 module only when one of these two commands is asked for.
 """
 

@@ -5,7 +5,8 @@ month cannot change afterwards: not when a conversation is forgotten (/oubli era
 events, not the anonymous counts it is part of), not when the retention purge deletes
 old events, not when flows are edited. Counting is a single ``GROUP BY`` over the month's
 events: each event is fanned out to the tables it counts in (``_ROLES``), and every row
-is the number of distinct conversations (sessions).
+is the number of distinct conversations (sessions). ``CROSS JOIN`` keeps SQLite reading the
+month's events once (with a plain join it read them once per role).
 
 Plain SQL both backends run unchanged; placeholders ``{period}``, ``{start}``, ``{end}``,
 ``{first}``, ``{last}``, ``{now}`` are substituted by the backend.
@@ -70,8 +71,8 @@ SELECT {{period}}, tbl, label, col, MAX(link), COUNT(DISTINCT session) FROM (
       WHEN e.kind = 'flow_completed' THEN '(end)'
       ELSE e.dimension END AS link,
     e.session AS session
-  FROM events e JOIN ({_ROLE_TABLE}) r ON r.kind = e.kind
-  WHERE e.at_hour >= {{start}} AND e.at_hour < {{end}}
+  FROM events e CROSS JOIN ({_ROLE_TABLE}) r
+  WHERE r.kind = e.kind AND e.at_hour >= {{start}} AND e.at_hour < {{end}}
     AND (r.role <> 'answers' OR e.dimension IS NOT NULL)
 ) fanned
 GROUP BY tbl, label, col
