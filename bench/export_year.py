@@ -196,5 +196,6 @@ def main() -> None:
                 result = run_step(url, step)
                 print(f"  {step:<7} {result['seconds']:>6} s {result['peak_mb']:>5} MB")
 
+
 if __name__ == "__main__":
     main()
