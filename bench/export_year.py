@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -62,7 +63,7 @@ _KINDS = "'insults','threats','images','fake','raid','school'"
 _PLATFORMS = "'instagram','tiktok','snapchat','whatsapp','discord','youtube','x','telegram'"
 
 
-def _insert_sql(n: str, pick: str) -> str:
+def _insert_sql(n: str, pick: Callable[[str, str], str]) -> str:
     """The INSERT of every event of conversation ``n`` (an SQL expression); ``pick(list,
     index)`` is the backend's way to take an element of a literal list."""
     hour = f"{YEAR_START} + ({n} * {YEAR_HOURS} / :total) * 3600"
