@@ -4,17 +4,16 @@ no count small enough to single someone out."""
 
 from __future__ import annotations
 
-import argparse
 import io
 
 import pytest
 from openpyxl import load_workbook
 from pydantic import ValidationError
 
+from bot.cli import main
 from bot.config import EXPORT_K_MIN, Settings
 from bot.export import render
 from bot.export.charts import bars
-from bot.export.command import k_value
 from bot.export.tables import Cell, Report, Row, Table
 from bot.export.to_csv import safe
 
@@ -43,9 +42,7 @@ def table(table_id: str, label: str) -> Table:
 
 
 def report(*tables: Table) -> Report:
-    return Report(
-        "2026-01-01", "2026-01-31", "month", "Europe/Paris", 5, "2026-02-01T00:00", tables
-    )
+    return Report("2026-01", "2026-01", "Europe/Paris", 5, "2026-02-01T00:00", tables)
 
 
 def test_a_chart_label_with_dollars_is_text_not_a_formula() -> None:
@@ -70,6 +67,12 @@ def test_xlsx_cells_are_defused_too() -> None:
 def test_a_k_under_three_is_refused(k: int) -> None:
     with pytest.raises(ValidationError):
         Settings(_env_file=None, export_k=k)  # type: ignore[call-arg]
-    with pytest.raises(argparse.ArgumentTypeError):
-        k_value(str(k))
-    assert k_value(str(EXPORT_K_MIN)) == EXPORT_K_MIN
+    assert Settings(_env_file=None, export_k=EXPORT_K_MIN).export_k == EXPORT_K_MIN  # type: ignore[call-arg]
+
+
+def test_k_is_not_chosen_per_export() -> None:
+    """Two exports of the same months with two k's hide different cells, which read
+    together give small counts away: k is the deployment's EXPORT_K only."""
+    with pytest.raises(SystemExit) as refused:
+        main(["export", "--k", "9"])
+    assert refused.value.code == 2
