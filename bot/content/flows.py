@@ -45,6 +45,9 @@ class Advice(BaseModel):
 
     when: dict[str, list[str]] = Field(default_factory=dict)
     text: str
+    # Help lines that belong with this advice (3114 beside the sextortion advice), shown
+    # right after its text under the same conditions.
+    resources: list[str] = Field(default_factory=list)
 
     def applies(self, answers: dict[str, str]) -> bool:
         return all(answers.get(dim) in ids for dim, ids in self.when.items())
@@ -59,6 +62,9 @@ class Step(BaseModel):
     record: str | None = Field(default=None, pattern=IDENT)
     choices: list[Choice] = Field(default_factory=list)
     skip: str | None = Field(default=None, description="where 'I'd rather not say' leads")
+    # ``lead`` advice comes before the step's resources, ``advice`` after: what must be
+    # read first (don't pay, keep evidence) above 3018's line, the rest below it.
+    lead: list[Advice] = Field(default_factory=list)
     advice: list[Advice] = Field(default_factory=list)
     resources: list[str] = Field(default_factory=list)
     prompt: str | None = Field(default=None, description="a question shown after resources")
@@ -78,6 +84,12 @@ class Step(BaseModel):
         if dupes:
             raise ValueError(f"choice ids repeated: {', '.join(dupes)}")
         return self
+
+    def shown_resources(self, answers: dict[str, str]) -> list[str]:
+        """Every resource this step shows for these answers, in the order shown."""
+        lead = [r for a in self.lead if a.applies(answers) for r in a.resources]
+        after = [r for a in self.advice if a.applies(answers) for r in a.resources]
+        return [*lead, *self.resources, *after]
 
     def jumps(self) -> list[str]:
         """Flows this step hands over to (``next: "@flow"``)."""

@@ -83,7 +83,7 @@ def used_keys(catalog: Catalog) -> set[str]:
             if step.prompt:
                 keys.add(step.prompt)
             keys.update(c.label for c in step.choices)
-            keys.update(a.text for a in step.advice)
+            keys.update(a.text for a in (*step.lead, *step.advice))
     for resource in catalog.resources.by_id.values():
         keys.update((resource.name_key, resource.hours_key))
     return keys
@@ -96,8 +96,10 @@ def _flow_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]:
     for name, step in flow.steps.items():
         keys = [("text",), *[("choices", i, "label") for i in range(len(step.choices))]]
         values = [step.text, *[c.label for c in step.choices]]
-        keys += [("advice", i, "text") for i in range(len(step.advice))]
-        values += [a.text for a in step.advice]
+        for section in ("lead", "advice"):
+            blocks = getattr(step, section)
+            keys += [(section, i, "text") for i in range(len(blocks))]
+            values += [a.text for a in blocks]
         if step.prompt:
             keys.append(("prompt",))
             values.append(step.prompt)
@@ -112,12 +114,18 @@ def _flow_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]:
         for i, rid in enumerate(step.resources):
             if rid not in catalog.resources:
                 yield loaded.problem(name, f"resource '{rid}' is not defined", "resources", i)
-        for i, advice in enumerate(step.advice):
-            for dim in advice.when:
-                if dim not in recorded:
-                    yield loaded.problem(
-                        name, f"advice condition on '{dim}', which no step records", "advice", i
-                    )
+        for section in ("lead", "advice"):
+            for i, advice in enumerate(getattr(step, section)):
+                for dim in advice.when:
+                    if dim not in recorded:
+                        yield loaded.problem(
+                            name, f"advice condition on '{dim}', which no step records", section, i
+                        )
+                for j, rid in enumerate(advice.resources):
+                    if rid not in catalog.resources:
+                        yield loaded.problem(
+                            name, f"resource '{rid}' is not defined", section, i, "resources", j
+                        )
         for i, choice in enumerate(step.choices):
             if choice.next.startswith("@") and catalog.flow(choice.next[1:]) is None:
                 yield loaded.problem(
@@ -140,7 +148,10 @@ def _length_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]:
     flow = loaded.flow
     for name, step in flow.steps.items():
         everything = step.model_copy(
-            update={"advice": [a.model_copy(update={"when": {}}) for a in step.advice]}
+            update={
+                section: [a.model_copy(update={"when": {}}) for a in getattr(step, section)]
+                for section in ("lead", "advice")
+            }
         )
         for code in catalog.locales.codes:
             for now in _SAMPLE_NOW:
@@ -181,6 +192,29 @@ def _summary_problems(catalog: Catalog, loaded: LoadedFlow) -> Iterator[Problem]
                 break
 
 
+def _unreached_files(catalog: Catalog) -> Iterator[Problem]:
+    """A resources file (a country) whose lines no end step shows: no path leads a child
+    there to help. Lines shown only under a condition do not count."""
+    shown = {
+        rid
+        for loaded in catalog.flows.values()
+        for step in loaded.flow.steps.values()
+        if step.end
+        for rid in step.shown_resources({})
+    }
+    by_file: dict[Path, list[str]] = {}
+    for rid, doc in catalog.resources.docs.items():
+        by_file.setdefault(doc.path, []).append(rid)
+    for ids in by_file.values():
+        if not shown.intersection(ids):
+            first = sorted(ids)[0]
+            yield catalog.resources.docs[first].problem(
+                (first,),
+                f"no end step shows any of {', '.join(sorted(ids))}: no path leads to this "
+                "country's help (add its step to flows/abroad.yaml)",
+            )
+
+
 def check_catalog(
     catalog: Catalog, *, today: dt.date | None = None, max_age_days: int | None = None
 ) -> list[Problem]:
@@ -191,6 +225,7 @@ def check_catalog(
             problems.append(Problem("flows/resources/", 1, f"resource '{rid}' is required"))
     for loaded in catalog.flows.values():
         problems.extend(_flow_problems(catalog, loaded))
+    problems.extend(_unreached_files(catalog))
     if not [p for p in problems if not p.warning]:
         for loaded in catalog.flows.values():
             problems.extend(_length_problems(catalog, loaded))

@@ -245,6 +245,8 @@ class _Turn:
         chat, a summary to paste into the 3018 chat, and starting again."""
         main = self.catalog.resources[MAIN_RESOURCE]
         rows: list[tuple[Button, ...]] = []
+        if MAIN_RESOURCE not in step.resources:  # help abroad: 3018's buttons would mislead
+            return [(Button(self.t("button.restart"), data=NAV_START),)]
         summary = self.summary(flow, step)
         if summary:
             rows.append((Button(self.t("button.summary"), copy=summary),))
@@ -278,7 +280,7 @@ class _Turn:
         step = flow.steps[step_name]
         if step.end:
             self.stats.append(Stat("flow_completed", flow=flow.id, step=step_name))
-        for rid in step.resources:
+        for rid in step.shown_resources(self.conv.answers):
             self.stats.append(Stat("resource_shown", flow=flow.id, step=step_name, choice=rid))
 
     def begin(self, flow: Flow) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from babel.dates import format_date, format_time
 
 from bot.content.catalog import MAIN_RESOURCE, Catalog
-from bot.content.flows import Step
+from bot.content.flows import Advice, Step
 from bot.content.locales import REFERENCE_LOCALE
 from bot.content.resources import OpenStatus, Resource
 
@@ -116,12 +116,24 @@ def step_text(
     """The full message of a step: its text, the advice that fits the answers, resources."""
     texts = catalog.locales
     parts = [texts.text(locale, step.text)]
-    parts += [texts.text(locale, a.text) for a in step.advice if a.applies(answers)]
+    for advice in step.lead:
+        if advice.applies(answers):
+            parts.append(_advice_text(catalog, advice, locale, now))
     if step.resources:
         parts.append(resource_block(catalog, step.resources, locale, now))
+    for advice in step.advice:
+        if advice.applies(answers):
+            parts.append(_advice_text(catalog, advice, locale, now))
     if step.prompt:
         parts.append(texts.text(locale, step.prompt))
     return "\n\n".join(parts)
+
+
+def _advice_text(catalog: Catalog, advice: Advice, locale: str, now: dt.datetime) -> str:
+    text = catalog.locales.text(locale, advice.text)
+    if advice.resources:
+        text += "\n" + resource_block(catalog, advice.resources, locale, now)
+    return text
 
 
 def summary_text(catalog: Catalog, locale: str, labels: Sequence[str]) -> str:
