@@ -349,12 +349,15 @@ class _Turn:
             self.show_step()
             return
         if data == FORGET_YES:
-            # Everything goes: state, language, statistics of this conversation.
+            # The chat's messages first (forgetting erases the ids /effacer needs), then
+            # everything stored: state, language, statistics of this conversation.
+            self.erase_messages = True
             self.forget = True
             # The session stays so storage can find and erase this conversation's events.
             conv = self.conv
             self.conv = Conversation(locale=conv.locale, session=conv.session, since=conv.since)
-            self.say(self.t("command.forgotten") + "\n\n" + self.help(), edit=True)
+            # A new message: the one with the button is among those deleted.
+            self.say(self.t("command.forgotten") + "\n\n" + self.help())
             return
         if data == FORGET_NO:
             self.say(self.t("command.forget_cancelled"), self.resume_or_start(), edit=True)

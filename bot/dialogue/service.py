@@ -139,6 +139,8 @@ class Dialogue:
             except StorageError:
                 self.cache.drop(user_key)
                 raise
+            if outcome.erase_messages:
+                outcome = replace(outcome, erase_ids=await self.erasable(user_key, now))
             if outcome.forget:
                 self.cache.drop(user_key)
                 await self.storage.forget(user_key)
@@ -177,24 +179,29 @@ class Dialogue:
         delete: Callable[[int], Awaitable[bool]],
         also: Sequence[int] = (),
     ) -> Outcome:
-        """/effacer: ``delete`` each message of this chat that can still go (the ones
-        recorded within Telegram's 48 h, and ``also``), then forget their ids. Return the
-        outcome with its confirmation: how many went and how many could not (a phone may
-        be seen by someone else)."""
-        since = now - dt.timedelta(seconds=SENT_RETENTION)
-        ids = {*await self.storage.sent_messages(user_key, since), *also}
+        """/effacer, and /oubli before it forgets: ``delete`` each message of this chat
+        that can still go (``outcome.erase_ids``, read by ``handle`` within Telegram's 48 h
+        and before a forget erased them, and ``also``), then forget their ids. Return the
+        outcome with its confirmation first: how many went and how many could not (a phone
+        may be seen by someone else)."""
+        ids = {*outcome.erase_ids, *also}
         deleted = failed = 0
         for message_id in sorted(ids):
             if await delete(message_id):
                 deleted += 1
             else:
                 failed += 1
-        await self.storage.drop_sent(user_key)
+        if not outcome.forget:  # a forget dropped them already
+            await self.storage.drop_sent(user_key)
         texts, locale = self.engine.catalog.locales, outcome.conversation.locale
         text = texts.text(locale, "command.erased", deleted=deleted)
         if failed:
             text += "\n" + texts.text(locale, "command.erase_failed", failed=failed)
-        return replace(outcome, replies=(Reply(text),))
+        replies = [Reply(text)]
+        if outcome.replies:  # after /oubli: what the engine said, in the same message
+            first, *rest = outcome.replies
+            replies = [Reply(text + "\n" + first.text, first.keyboard), *rest]
+        return replace(outcome, replies=tuple(replies))
 
     # -- housekeeping -------------------------------------------------------------------
 
@@ -270,6 +277,17 @@ class Dialogue:
                 return
             except ConflictError:
                 continue
+
+    async def erasable(self, user_key: str, now: dt.datetime) -> tuple[int, ...]:
+        """Ids of the messages of this chat that Telegram still lets a bot delete (48 h).
+
+        A failure here leaves the messages on screen but never stops a forget."""
+        since = now - dt.timedelta(seconds=SENT_RETENTION)
+        try:
+            return tuple(await self.storage.sent_messages(user_key, since))
+        except StorageError as exc:
+            log.warning("could not read the messages to delete (%s)", type(exc).__name__)
+            return ()
 
     def expired(self, stored: Stored, now: dt.datetime) -> bool:
         idle = dt.timedelta(hours=self.engine.policy.state_idle_hours)

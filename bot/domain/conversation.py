@@ -137,4 +137,7 @@ class Outcome:
     replies: tuple[Reply, ...]
     stats: tuple[Stat, ...] = ()
     forget: bool = False  # the person asked (and confirmed) to erase everything stored
-    erase_messages: bool = False  # the person asked to delete the bot's messages (/effacer)
+    erase_messages: bool = False  # delete this chat's messages (/effacer, and /oubli first)
+    # Filled by the dialogue service, not the engine: the ids of the messages to delete,
+    # read before a forget erases them with everything else.
+    erase_ids: tuple[int, ...] = ()

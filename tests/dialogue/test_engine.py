@@ -288,6 +288,7 @@ def test_privacy_and_forget_commands(engine: Engine, noon: dt.datetime, fr: Text
     gone = engine.advance(conv, Press("forget:yes"), noon)
     assert gone.forget and not gone.conversation.active and not gone.conversation.answers
     assert fr.starts(gone.replies[0].text, "command.forgotten")
+    assert gone.erase_messages  # the chat's messages go first, while their ids are known
     assert "3018" in gone.replies[0].text
     erase = engine.advance(conv, Command("effacer"), noon)
     assert erase.erase_messages and erase.conversation == conv

@@ -92,12 +92,39 @@ async def test_oubli_leaves_nothing_for_that_user(
         assert (await rows(db, "SELECT count(*) FROM events WHERE session = ?", session[0]))[0][0]
         await teen.send("/oubli")
         done = await teen.press(fr("button.forget_yes"))
-        assert fr.starts(done[0].text, "command.forgotten")
+        # The chat's messages go first (and are counted), then everything stored.
+        assert fr.starts(done[0].text, "command.erased")
+        assert fr.said(done[0].text, "command.forgotten")
     for table in ("conversations", "sent_messages"):
         assert await kept_for(db, table, 3003) == 0
     assert await rows(db, "SELECT count(*) FROM events WHERE session = ?", session[0]) == [(0,)]
     # The other teen is untouched.
     assert await kept_for(db, "conversations", 3004) == 1
+
+
+async def test_oubli_deletes_the_chat_then_effacer_still_works(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path, fr: Texts
+) -> None:
+    """Forgetting erases the ids /effacer needs, so /oubli deletes the messages first."""
+    db = tmp_path / "forget-erase.sqlite3"
+    async with relais(api, dialogue_factory(db)):
+        teen = api.user(3006)
+        await teen.send("/start")
+        await teen.press(fr("start.who.me"))
+        await teen.send("/oubli")
+        visible = [m.message_id for m in teen.messages]
+        api.mark()
+        done = await teen.press(fr("button.forget_yes"))
+        deleted = {c.params["message_id"] for c in api.calls_of("deleteMessage", since_mark=True)}
+        assert set(visible) <= deleted  # the /oubli question and its button included
+        assert all(api.is_deleted(3006, mid) for mid in visible)
+        erased = fr("command.erased", deleted=len(deleted))
+        assert done[0].text.startswith(erased + "\n" + fr("command.forgotten"))
+        assert teen.messages == done
+        api.mark()
+        again = await teen.send("/effacer")  # nothing left to delete but the command
+        assert again[0].text == fr("command.erased", deleted=1)
+        assert len(api.calls_of("deleteMessage", since_mark=True)) == 1
 
 
 async def test_oubli_can_be_cancelled(
