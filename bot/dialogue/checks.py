@@ -16,6 +16,7 @@ from bot.content.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog, rea
 from bot.content.flows import BACK, SKIP, LoadedFlow
 from bot.content.locales import REFERENCE_LOCALE
 from bot.dialogue.group_texts import GROUP_KEYS
+from bot.dialogue.menus import MENU_KEYS, menu_problems
 from bot.dialogue.render import MAX_TEXT, step_text, summary_text
 from bot.domain.conversation import COPY_TEXT_LIMIT
 from bot.errors import ConfigError, Problem
@@ -32,6 +33,11 @@ ENGINE_KEYS = (
     "command.unknown",
     "command.privacy",
     "command.forget_confirm",
+    "command.privacy_reminder",
+    "command.reminders_on",
+    "command.reminders_off",
+    "button.reminders_off",
+    "button.reminders_on",
     "command.forgotten",
     "command.forget_cancelled",
     "command.erased",
@@ -67,6 +73,7 @@ ENGINE_KEYS = (
     "resource.sms",
     "resource.chat",
     "resource.url",
+    *MENU_KEYS.values(),
 )
 # Instants at which texts are rendered for the length check: open, closed, and a DST day.
 _SAMPLE_NOW = (
@@ -226,6 +233,7 @@ def check_catalog(
     for loaded in catalog.flows.values():
         problems.extend(_flow_problems(catalog, loaded))
     problems.extend(_unreached_files(catalog))
+    problems.extend(menu_problems(catalog))
     if not [p for p in problems if not p.warning]:
         for loaded in catalog.flows.values():
             problems.extend(_length_problems(catalog, loaded))

@@ -53,8 +53,11 @@ COMMAND_ALIASES = {
     "forget": "oubli",
     "effacer": "effacer",
     "erase": "effacer",
+    "rappels": "rappels",
+    "reminders": "rappels",
 }
 FORGET_YES, FORGET_NO = "forget:yes", "forget:no"
+REMINDERS_OFF, REMINDERS_ON = "reminders:off", "reminders:on"
 
 
 def _choice_label(flow: Flow, dimension: str, answer: str) -> str | None:
@@ -90,7 +93,10 @@ class Engine:
         return advance(self.catalog, conv, event, now, self.policy)
 
     def waiting_for_answer(self, conv: Conversation) -> bool:
-        """In the middle of a flow, help not yet shown: worth one gentle reminder."""
+        """In the middle of a flow, help not yet shown: worth one gentle reminder (unless
+        the person switched reminders off)."""
+        if not conv.reminders:
+            return False
         flow = self.catalog.flow(conv.flow or "")
         if flow is None or conv.step not in flow.steps:
             return False
@@ -192,6 +198,18 @@ class _Turn:
 
     def start_button(self) -> Keyboard:
         return ((Button(self.t("button.start"), data=NAV_START),),)
+
+    def reminders_keyboard(self) -> Keyboard:
+        """The switch for the one reminder, above the way back to the conversation."""
+        if self.conv.reminders:
+            switch = Button(self.t("button.reminders_off"), data=REMINDERS_OFF)
+        else:
+            switch = Button(self.t("button.reminders_on"), data=REMINDERS_ON)
+        return ((switch,), *self.resume_or_start())
+
+    def reminders_state(self) -> str:
+        key = "command.reminders_on" if self.conv.reminders else "command.reminders_off"
+        return self.t(key)
 
     def resume_or_start(self) -> Keyboard:
         if self.conv.active:
@@ -314,7 +332,13 @@ class _Turn:
                 idle_hours=policy.state_idle_hours,
                 retention_days=policy.events_retention_days,
             )
-            self.say(text, self.resume_or_start())
+            if policy.nudge_minutes > 0:
+                text += "\n" + self.t("command.privacy_reminder")
+                self.say(text, self.reminders_keyboard())
+            else:
+                self.say(text, self.resume_or_start())
+        elif name == "rappels":
+            self.say(self.reminders_state(), self.reminders_keyboard())
         elif name == "oubli":
             rows = (
                 (Button(self.t("button.forget_yes"), data=FORGET_YES),),
@@ -358,6 +382,10 @@ class _Turn:
             self.conv = Conversation(locale=conv.locale, session=conv.session, since=conv.since)
             # A new message: the one with the button is among those deleted.
             self.say(self.t("command.forgotten") + "\n\n" + self.help())
+            return
+        if data in (REMINDERS_OFF, REMINDERS_ON):
+            self.conv = self.conv.with_(reminders=data == REMINDERS_ON)
+            self.say(self.reminders_state(), self.reminders_keyboard(), edit=True)
             return
         if data == FORGET_NO:
             self.say(self.t("command.forget_cancelled"), self.resume_or_start(), edit=True)

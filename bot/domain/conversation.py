@@ -28,6 +28,8 @@ class Conversation:
     # The hour (unix seconds) the session began: its statistics are all from then on, so
     # /oubli finds them through the time index (no index on sessions to update per turn).
     since: int = 0
+    # The person switched the one reminder off (/rappels, or the button in /confidentialite).
+    reminders: bool = True
 
     @property
     def active(self) -> bool:

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from bot.content.catalog import MAIN_RESOURCE, Catalog
-from bot.dialogue.engine import NAV_START, Engine
+from bot.dialogue.engine import NAV_START, REMINDERS_OFF, REMINDERS_ON, Engine
 from bot.dialogue.render import resource_line
 from bot.domain.conversation import Command, Outcome, Press, Unsupported
 from tests.conftest import PARIS
@@ -168,3 +168,44 @@ def test_main_help_leads_with_3018_and_stays_short(catalog: Catalog, engine: Eng
         text = walk(engine, locale, path, NIGHT).replies[-1].text
         assert text.find(resource_line(catalog, MAIN_RESOURCE, locale, NIGHT)) < 100, locale
         assert len(text) <= 1050, (locale, len(text))
+
+
+def harassment_words(catalog: Catalog, locale: str) -> set[str]:
+    """Words of the answers to "what is happening?" in every flow (4 letters or more)."""
+    words: set[str] = set()
+    for loaded in catalog.flows.values():
+        for step in loaded.flow.steps.values():
+            if step.record == "harassment_kind":
+                for choice in step.choices:
+                    label = catalog.locales.text(locale, choice.label).lower()
+                    words |= {w.strip("(),.«»") for w in label.split() if len(w) >= 4}
+    return words
+
+
+def test_reminder_first_line_says_nothing_about_harassment(
+    catalog: Catalog, engine: Engine
+) -> None:
+    for locale in catalog.locales.codes:
+        conv = walk(engine, locale, ["start:1:who:me"], NIGHT).conversation
+        assert engine.waiting_for_answer(conv)
+        first_line = engine.reminder(conv, NIGHT).text.split("\n")[0].lower()
+        words = harassment_words(catalog, locale)
+        assert len(words) > 8, locale
+        said = {w.strip("(),.«»:!💙") for w in first_line.split()}
+        assert not words & said, (locale, first_line)
+
+
+def test_reminders_switched_off_by_command_or_privacy_button(
+    catalog: Catalog, engine: Engine
+) -> None:
+    conv = walk(engine, "fr", ["start:1:who:me"], NIGHT).conversation
+    privacy = engine.advance(conv, Command("confidentialite"), NIGHT).replies[0]
+    assert [b.data for b in privacy.keyboard[0]] == [REMINDERS_OFF]
+    off = engine.advance(conv, Press(REMINDERS_OFF), NIGHT)
+    assert not off.conversation.reminders and not engine.waiting_for_answer(off.conversation)
+    assert off.conversation.step == conv.step  # the conversation itself goes on
+    assert [b.data for b in off.replies[0].keyboard[0]] == [REMINDERS_ON]
+    state = engine.advance(off.conversation, Command("rappels"), NIGHT).replies[0]
+    assert state.text == catalog.locales.text("fr", "command.reminders_off")
+    on = engine.advance(off.conversation, Press(REMINDERS_ON), NIGHT)
+    assert on.conversation.reminders and engine.waiting_for_answer(on.conversation)

@@ -172,6 +172,27 @@ async def test_one_gentle_reminder_only(
         assert await housekeeping.send_reminders(app.bot, later + dt.timedelta(hours=1)) == 0
 
 
+async def test_reminder_switched_off_in_privacy_is_never_sent(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], tmp_path: Path
+) -> None:
+    db = tmp_path / "no-reminder.sqlite3"
+    dialogue = dialogue_factory(db)
+    async with relais(api, dialogue) as app:
+        teen = api.user(3008)
+        await teen.send("/start")
+        await teen.send("/confidentialite")
+        await teen.press("🔕 Pas de rappel")
+        await teen.press("▶️ Reprendre")
+        await teen.press("Ça m'arrive à moi")  # then stops answering
+        housekeeping = Housekeeping(dialogue, SECRET)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=16)
+        assert await housekeeping.send_reminders(app.bot, later) == 0
+        # Nothing sealed to write first with, either.
+        assert await rows(db, "SELECT count(*) FROM conversations WHERE reach IS NOT NULL") == [
+            (0,)
+        ]
+
+
 async def test_reminder_claimed_by_one_replica_only(
     dialogue_factory: Callable[..., Dialogue], tmp_path: Path
 ) -> None:

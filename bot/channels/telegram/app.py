@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import logging
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -26,7 +27,9 @@ from bot.channels.telegram.housekeeping import Housekeeping
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.private import PrivateChat
 from bot.channels.telegram.retry import RetryPolicy
+from bot.content.catalog import Catalog
 from bot.dialogue.groups import HELP
+from bot.dialogue.menus import menus
 from bot.dialogue.service import Dialogue
 from bot.domain.group import DEFAULT_STATS_K
 from bot.logs import frames
@@ -38,17 +41,8 @@ API_TIMEOUT = 5.0  # seconds for one request to Telegram before it counts as fai
 MESSAGES_PER_SECOND = 30.0  # Telegram's bulk limit across all chats
 GROUP_MESSAGES_PER_MINUTE = 20.0  # Telegram's limit in one group
 
-# Commands shown in Telegram's menu, in French (the default language); /aide explains them.
-MENU = (
-    ("start", "Commencer / recommencer"),
-    ("urgence", "Numéros d'urgence"),
-    ("aide", "Ce que je sais faire"),
-    ("confidentialite", "Ce que je garde, et pourquoi"),
-    ("effacer", "Supprimer mes messages"),
-    ("oubli", "Tout oublier de moi"),
-    ("langue", "Changer de langue"),
-    ("stop", "Arrêter"),
-)
+# Where each menu of bot.dialogue.menus is shown.
+MENU_SCOPES = {"private": BotCommandScopeAllPrivateChats}
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -61,11 +55,17 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update failed: %s\n%s", type(error).__name__, frames(error))
 
 
-async def _set_menu(application: Application) -> None:  # type: ignore[type-arg]
-    try:
-        await application.bot.set_my_commands([BotCommand(c, d) for c, d in MENU])
-    except Exception as exc:  # the menu is a comfort, not a reason to refuse to start
-        log.warning("could not set the command menu: %s", type(exc).__name__)
+async def set_menus(bot: Bot, catalog: Catalog) -> None:
+    """Telegram's command menu in every shipped language (``language_code``), from the
+    locale files, and in the default language for everyone else."""
+    for menu in menus(catalog):
+        commands = [BotCommand(name, text) for name, text in menu.commands]
+        try:
+            await bot.set_my_commands(
+                commands, scope=MENU_SCOPES[menu.scope](), language_code=menu.language
+            )
+        except TelegramError as exc:  # a comfort, not a reason to refuse to start
+            log.warning("could not set a command menu: %s", type(exc).__name__)
 
 
 def build_application(
@@ -103,7 +103,7 @@ def build_application(
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await dialogue.connect()
-        await _set_menu(application)
+        await set_menus(application.bot, dialogue.engine.catalog)
         await set_group_menus(application.bot)
         housekeeping.start(application.bot)
 
