@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from bot.content.catalog import Catalog
 from bot.dialogue.engine import COMMAND_ALIASES
+from bot.dialogue.groups import COMMANDS as GROUP_COMMANDS
+from bot.dialogue.groups import EMERGENCY, HELP
 from bot.errors import Problem
 
 # Telegram: a command is 1-32 of a-z, 0-9 and _; its description 1-256 characters.
@@ -21,8 +23,16 @@ _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
 MAX_DESCRIPTION = 256
 SEPARATOR = " — "
 # Which menu each scope shows, and the commands it may name.
-MENU_KEYS = {"private": "menu.private"}
-KNOWN = {"private": frozenset(COMMAND_ALIASES)}
+MENU_KEYS = {
+    "private": "menu.private",
+    "group": "menu.group",
+    "group_admins": "menu.group_admins",
+}
+KNOWN = {
+    "private": frozenset(COMMAND_ALIASES),
+    "group": frozenset(HELP + EMERGENCY),
+    "group_admins": frozenset(GROUP_COMMANDS),
+}
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,16 @@ from collections.abc import Callable
 
 from bot.content.catalog import Catalog
 from bot.dialogue.engine import COMMAND_ALIASES
-from bot.dialogue.menus import MENU_KEYS, parse_menu
+from bot.dialogue.menus import KNOWN, MENU_KEYS, parse_menu
 from bot.dialogue.service import Dialogue
 from tests.fakebotapi import FakeBotApi
 from tests.harness import relais
 
-SCOPES = {"private": "all_private_chats"}
+SCOPES = {
+    "private": "all_private_chats",
+    "group": "all_group_chats",
+    "group_admins": "all_chat_administrators",
+}
 
 
 async def test_one_set_my_commands_per_language_and_scope(
@@ -35,15 +39,17 @@ async def test_one_set_my_commands_per_language_and_scope(
     assert [c["command"] for c in english][:3] == ["start", "emergency", "help"]
     french = api.commands(scope={"type": "all_private_chats"}, language_code="")
     assert [c["command"] for c in french][:3] == ["start", "urgence", "aide"]
+    admins = api.commands(scope={"type": "all_chat_administrators"}, language_code="en")
+    assert [c["command"] for c in admins] == ["help", "emergency", "card", "settings", "stats"]
 
 
 def test_every_menu_names_commands_the_bot_answers(catalog: Catalog) -> None:
     for code in catalog.locales.codes:
-        for key in MENU_KEYS.values():
-            commands, errors = parse_menu(
-                catalog.locales.text(code, key), frozenset(COMMAND_ALIASES)
-            )
-            assert not errors and len(commands) >= 8, (code, errors)
+        for scope, key in MENU_KEYS.items():
+            commands, errors = parse_menu(catalog.locales.text(code, key), KNOWN[scope])
+            assert not errors and commands, (code, scope, errors)
+        private, _ = parse_menu(catalog.locales.text(code, "menu.private"), KNOWN["private"])
+        assert {name for name, _ in private} <= set(COMMAND_ALIASES) and len(private) == 9
 
 
 def test_a_menu_line_telegram_would_refuse_is_reported() -> None:

@@ -6,8 +6,18 @@ Only wiring lives here; each feature is its own module. Handler order matters wh
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
-from telegram import Bot, BotCommand, BotCommandScopeAllPrivateChats, LinkPreviewOptions, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    LinkPreviewOptions,
+    Update,
+)
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -22,7 +32,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.channels.telegram.backlog import GROUP_WINDOW, Backlog
-from bot.channels.telegram.groups import GroupChats, add_group_handlers, set_group_menus
+from bot.channels.telegram.groups import GroupChats, add_group_handlers
 from bot.channels.telegram.housekeeping import Housekeeping
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.private import PrivateChat
@@ -42,7 +52,11 @@ MESSAGES_PER_SECOND = 30.0  # Telegram's bulk limit across all chats
 GROUP_MESSAGES_PER_MINUTE = 20.0  # Telegram's limit in one group
 
 # Where each menu of bot.dialogue.menus is shown.
-MENU_SCOPES = {"private": BotCommandScopeAllPrivateChats}
+MENU_SCOPES: dict[str, Callable[[], BotCommandScope]] = {
+    "private": BotCommandScopeAllPrivateChats,
+    "group": BotCommandScopeAllGroupChats,
+    "group_admins": BotCommandScopeAllChatAdministrators,
+}
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -104,7 +118,6 @@ def build_application(
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await dialogue.connect()
         await set_menus(application.bot, dialogue.engine.catalog)
-        await set_group_menus(application.bot)
         housekeeping.start(application.bot)
 
     async def post_shutdown(_: Application) -> None:  # type: ignore[type-arg]

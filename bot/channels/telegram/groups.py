@@ -21,9 +21,6 @@ from typing import Any
 
 from telegram import (
     Bot,
-    BotCommand,
-    BotCommandScopeAllChatAdministrators,
-    BotCommandScopeAllGroupChats,
     CallbackQuery,
     Chat,
     ChatMember,
@@ -70,15 +67,6 @@ log = logging.getLogger(__name__)
 ADMIN_TTL = 300.0  # seconds an admin list is trusted without asking Telegram again
 GROUP_TYPES = (Chat.GROUP, Chat.SUPERGROUP)
 GONE = (ChatMember.LEFT, ChatMember.BANNED)
-
-# Telegram's command menus in groups (French, the default language, like the private one).
-MEMBER_MENU = (("aide", "Parler en privé avec Relais"), ("urgence", "Numéros d'urgence"))
-ADMIN_MENU = (
-    *MEMBER_MENU,
-    ("carte", "Publier et épingler la carte d'aide"),
-    ("config", "Réglages de Relais dans ce groupe"),
-    ("stats", "Conversations ouvertes depuis ce groupe (anonyme)"),
-)
 
 
 class AdminCache:
@@ -389,17 +377,3 @@ def add_group_handlers(application: Application, groups: GroupChats) -> None:  #
     application.add_handler(_GroupCallbacks(groups.on_press))
     application.add_handler(_GroupMembers(groups.on_my_member, ChatMemberHandler.MY_CHAT_MEMBER))
     application.add_handler(_GroupMembers(groups.on_member, ChatMemberHandler.CHAT_MEMBER))
-
-
-async def set_group_menus(bot: Bot) -> None:
-    """Telegram's command menu in groups: /aide and /urgence for all, admin commands for
-    admins. A comfort, never a reason to refuse to start."""
-    try:
-        await bot.set_my_commands(
-            [BotCommand(c, d) for c, d in MEMBER_MENU], scope=BotCommandScopeAllGroupChats()
-        )
-        await bot.set_my_commands(
-            [BotCommand(c, d) for c, d in ADMIN_MENU], scope=BotCommandScopeAllChatAdministrators()
-        )
-    except TelegramError as exc:
-        log.warning("could not set the group command menus: %s", type(exc).__name__)
