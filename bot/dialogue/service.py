@@ -31,6 +31,7 @@ from bot.dialogue.engine import Engine
 from bot.dialogue.group_service import GroupService
 from bot.dialogue.group_texts import GroupTexts
 from bot.dialogue.groups import GroupRules
+from bot.dialogue.menus import Menu, menus
 from bot.dialogue.render import help_line
 from bot.domain.conversation import Event, Outcome, Reply
 from bot.domain.group import DEFAULT_STATS_K, Origin, looks_like_token
@@ -154,6 +155,10 @@ class Dialogue:
     def urgent(self, text: str) -> bool:
         """Whether ``text`` may speak of danger (the crisis detector): never to be dropped."""
         return self.engine.catalog.crisis.detect(text) is not None
+
+    def menus(self) -> list[Menu]:
+        """Telegram's command menus, one per language and scope (``setMyCommands``)."""
+        return menus(self.engine.catalog)
 
     def locale(self, language_code: str | None) -> str:
         """The language the bot speaks for ``language_code`` (the default if it has none)."""

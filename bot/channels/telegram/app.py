@@ -37,9 +37,7 @@ from bot.channels.telegram.housekeeping import Housekeeping
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.private import PrivateChat
 from bot.channels.telegram.retry import RetryPolicy
-from bot.content.catalog import Catalog
 from bot.dialogue.groups import HELP
-from bot.dialogue.menus import menus
 from bot.dialogue.service import Dialogue
 from bot.domain.group import DEFAULT_STATS_K
 from bot.logs import frames
@@ -69,10 +67,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update failed: %s\n%s", type(error).__name__, frames(error))
 
 
-async def set_menus(bot: Bot, catalog: Catalog) -> None:
+async def set_menus(bot: Bot, dialogue: Dialogue) -> None:
     """Telegram's command menu in every shipped language (``language_code``), from the
     locale files, and in the default language for everyone else."""
-    for menu in menus(catalog):
+    for menu in dialogue.menus():
         commands = [BotCommand(name, text) for name, text in menu.commands]
         try:
             await bot.set_my_commands(
@@ -117,7 +115,7 @@ def build_application(
 
     async def post_init(application: Application) -> None:  # type: ignore[type-arg]
         await dialogue.connect()
-        await set_menus(application.bot, dialogue.engine.catalog)
+        await set_menus(application.bot, dialogue)
         housekeeping.start(application.bot)
 
     async def post_shutdown(_: Application) -> None:  # type: ignore[type-arg]
