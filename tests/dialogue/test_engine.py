@@ -279,7 +279,7 @@ def test_privacy_and_forget_commands(engine: Engine, noon: dt.datetime, fr: Text
         "command.privacy",
         idle_hours=policy.state_idle_hours,
         retention_days=policy.events_retention_days,
-    )
+    ) + "\n" + fr("command.privacy_reminder")
     ask = engine.advance(conv, Command("oubli"), noon)
     assert not ask.forget
     assert [b.data for row in ask.replies[0].keyboard for b in row] == ["forget:yes", "forget:no"]
