@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.dialogue.groups import (
     BotAdded,
+    BotRemoved,
     CardMissing,
     CardPosted,
     ChannelAction,
@@ -40,12 +41,15 @@ from bot.dialogue.groups import (
     needs_settings,
 )
 from bot.domain.group import STATS_DAYS, BotRights, GroupSettings, group_key, new_settings
-from bot.errors import StorageError
+from bot.errors import AlreadyProcessed, StorageError
 from bot.storage.base import Storage
 
 log = logging.getLogger(__name__)
 
 GREET_INTERVAL = 300.0  # at most one greeting per group in this many seconds
+# How long a removal is remembered against late updates: Telegram gives up redelivering
+# an update within a day.
+REMOVAL_MEMORY = 24 * 3600.0
 
 Lookup = Callable[[], Awaitable[bool]]
 RightsLookup = Callable[[], Awaitable[BotRights]]
@@ -73,6 +77,10 @@ class GroupService:
         self.storage, self.rules, self.secret, self.clock = storage, rules, secret, clock
         self._greeted: dict[int, float] = {}
         self._cards_written: set[int] = set()  # chats whose card this process wrote
+        # Groups the bot was removed from: the removal's update id, and when. An update
+        # older than the removal (late, or delivered again) must not bring the group's row
+        # back with its old link token. In memory: one process (polling) sees every update.
+        self._removed: dict[int, tuple[int, float]] = {}
 
     async def handle(
         self,
@@ -86,7 +94,10 @@ class GroupService:
         rights: RightsLookup = _none,
     ) -> list[ChannelAction]:
         """Decide ``event`` in ``chat_id`` and save what it changes; return what to do in
-        the chat, in order. Nothing when ``update_id`` was handled before."""
+        the chat, in order. Nothing when ``update_id`` was handled before, or comes from
+        before the bot was removed from the group."""
+        if self._before_removal(chat_id, event, update_id):
+            return []
         settings, known = await self._settings(chat_id, event)
         admin = needs_admin(event) and await is_admin()
         counts = None
@@ -108,6 +119,24 @@ class GroupService:
             bot_username=bot_username,
         )
         return await self._carry_out(chat_id, self.rules.decide(event, facts, now), now, update_id)
+
+    def _before_removal(self, chat_id: int, event: GroupEvent, update_id: int | None) -> bool:
+        now = self.clock()
+        for chat, (_, at) in list(self._removed.items()):
+            if now - at > REMOVAL_MEMORY:
+                del self._removed[chat]
+        removed = self._removed.get(chat_id)
+        if removed is None or isinstance(event, BotRemoved):
+            return False
+        if update_id is not None and update_id > removed[0]:
+            if isinstance(event, BotAdded):  # added again since: a new start
+                del self._removed[chat_id]
+            return False
+        return update_id is not None  # follow-ups of an update just handled have none
+
+    def unavailable(self, now: dt.datetime) -> str:
+        """The calm message with 3018 for a group when the database does not answer."""
+        return self.rules.texts.unavailable(now)
 
     async def card_posted(
         self, chat_id: int, card: PostCard, message_id: int, now: dt.datetime
@@ -146,21 +175,34 @@ class GroupService:
         now: dt.datetime,
         update_id: int | None,
     ) -> list[ChannelAction]:
-        """Take the storage and memory actions now; return the others, in order."""
+        """Take the storage and memory actions now; return the others, in order.
+
+        The update is claimed with the work, as a private turn is: with the first settings
+        saved after the claim, in one transaction, else alone. A database failure before
+        then leaves it unclaimed, so Telegram's redelivery is answered."""
         channel: list[ChannelAction] = []
-        for action in actions:
+        claim = None
+        for n, action in enumerate(actions):
             match action:
                 case Claim():
-                    if update_id is not None and not await self.storage.claim_update(
-                        update_id, now
-                    ):
+                    if update_id is None:
+                        continue
+                    if any(isinstance(a, SaveSettings) for a in actions[n + 1 :]):
+                        claim = update_id  # with that save
+                    elif not await self.storage.claim_update(update_id, now):
                         return []  # a redelivery: it was answered the first time
                 case SaveSettings():
-                    await self.storage.save_group(action.settings, now)
+                    try:
+                        await self.storage.save_group(action.settings, now, update_id=claim)
+                    except AlreadyProcessed:
+                        return []
+                    claim = None
                 case ForgetGroup():
                     await self.storage.delete_group(action.key)
                     self._greeted.pop(chat_id, None)
                     self._cards_written.discard(chat_id)
+                    if update_id is not None:
+                        self._removed[chat_id] = (update_id, self.clock())
                 case MoveGroup():
                     if await self.storage.move_group(action.old_key, action.new_key):
                         log.info("a group became a supergroup; its settings followed it")

@@ -60,6 +60,12 @@ class GroupTexts:
     def t(self, locale: str, key: str, **values: object) -> str:
         return self.catalog.locales.text(locale, key, **values)
 
+    def unavailable(self, now: dt.datetime, locale: str | None = None) -> str:
+        """The database does not answer: the calm message with 3018, which needs none
+        (in the deployment's language: the group's own is stored in that database)."""
+        locale = locale or self.catalog.locales.default
+        return self.t(locale, "error.storage", help=help_line(self.catalog, locale, now))
+
     def private_button(self, settings: GroupSettings, bot_username: str) -> Keyboard:
         """The way out of the group: a URL button opening the private chat. Pressing it
         shows nothing to the group."""

@@ -169,8 +169,13 @@ class Storage(ABC):
         """The group whose deep-link token this is (``None``: unknown or forged)."""
 
     @abstractmethod
-    async def save_group(self, settings: GroupSettings, now: dt.datetime) -> None:
-        """Create or replace a group's settings (its link token never changes)."""
+    async def save_group(
+        self, settings: GroupSettings, now: dt.datetime, *, update_id: int | None = None
+    ) -> None:
+        """Create or replace a group's settings (its link token never changes).
+
+        ``update_id`` is claimed in the ledger in the same transaction, as ``save`` does:
+        ``AlreadyProcessed`` (and nothing written) if it was there."""
 
     @abstractmethod
     async def delete_group(self, group_key: str) -> bool:

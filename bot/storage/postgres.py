@@ -333,9 +333,15 @@ class PostgresStorage(BatchedSent):
             row = await conn.fetchrow(GROUP_BY_TOKEN_SQL.format(token="$1"), token)
         return None if row is None else group_of(tuple(row))
 
-    async def save_group(self, settings: GroupSettings, now: dt.datetime) -> None:
+    async def save_group(
+        self, settings: GroupSettings, now: dt.datetime, *, update_id: int | None = None
+    ) -> None:
         sql = SAVE_GROUP_SQL.format(**{f"p{i}": f"${i}" for i in range(1, 9)})
-        async with self._connection() as conn:
+        async with self._connection() as conn, conn.transaction():
+            if update_id is not None:
+                claimed = await conn.fetchval(_CLAIM, update_id, int(now.timestamp()))
+                if claimed is None:
+                    raise AlreadyProcessed(f"update {update_id} was processed already")
             await conn.execute(sql, *group_params(settings, now))
 
     async def delete_group(self, group_key: str) -> bool:

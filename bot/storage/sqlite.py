@@ -512,10 +512,25 @@ class SqliteStorage(BatchedSent):
         row = await self._run(lambda conn: conn.execute(sql, (token,)).fetchone())
         return None if row is None else group_of(row)
 
-    async def save_group(self, settings: GroupSettings, now: dt.datetime) -> None:
+    async def save_group(
+        self, settings: GroupSettings, now: dt.datetime, *, update_id: int | None = None
+    ) -> None:
         sql = SAVE_GROUP_SQL.format(**{f"p{i}": "?" for i in range(1, 9)})
         params = group_params(settings, now)
-        await self._run(lambda conn: conn.execute(sql, params))
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if update_id is not None and not _claim(conn, update_id, int(now.timestamp())):
+                    raise AlreadyProcessed(f"update {update_id} was processed already")
+                conn.execute(sql, params)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+        await self._run(write)
 
     async def delete_group(self, group_key: str) -> bool:
         sql = DELETE_GROUP_SQL.format(key="?")

@@ -655,3 +655,15 @@ async def test_the_postgres_purge_vacuums_what_was_deleted(noon: dt.datetime) ->
         after = await vacuums()
         for table in postgres.VACUUMED:
             assert after[table] > before.get(table, 0), table
+
+
+async def test_a_group_save_claims_its_update_in_the_same_transaction(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save_group(group("g-claim", "g" + "7" * 24), noon, update_id=77)
+    assert not await storage.claim_update(77, noon)  # claimed with the save
+    changed = group("g-claim", "g" + "7" * 24, greet=True)
+    with pytest.raises(AlreadyProcessed):
+        await storage.save_group(changed, noon, update_id=77)
+    stored = await storage.get_group("g-claim")
+    assert stored is not None and not stored.greet  # the duplicate wrote nothing

@@ -159,7 +159,7 @@ def build_application(
     application = builder.build()
     # Groups first: their handlers see group chats only, and must get every press on a
     # group message before the private CallbackQueryHandler (which takes any press).
-    groups = GroupChats(dialogue.groups(secret, group_stats_k))
+    groups = GroupChats(dialogue.groups(secret, group_stats_k), retry=retry or RetryPolicy())
     add_group_handlers(application, groups)
     private = PrivateChat(dialogue, secret, retry or RetryPolicy())
     in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE

@@ -10,6 +10,7 @@ conversation. Every group message goes through PTB's rate limiter (20/min per gr
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import datetime as dt
 import logging
@@ -41,6 +42,7 @@ from telegram.ext import (
 )
 
 from bot.channels.telegram.keyboards import markup
+from bot.channels.telegram.retry import RetryPolicy, storage_reason
 from bot.dialogue.group_service import GroupService
 from bot.dialogue.groups import (
     COMMANDS,
@@ -61,6 +63,7 @@ from bot.dialogue.groups import (
     Unpin,
 )
 from bot.domain.group import BotRights
+from bot.errors import StorageError
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +125,7 @@ class GroupChats:
 
     service: GroupService
     admins: AdminCache = field(default_factory=AdminCache)
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
 
     # -- what only Telegram knows -------------------------------------------------------
 
@@ -281,15 +285,30 @@ class GroupChats:
             return
         bot = context.bot
         topic = message.message_thread_id if message.is_topic_message else None
-        actions = await self.service.handle(
-            chat.id,
-            GroupCommand(command_name(message.text), topic),
-            dt.datetime.now(dt.UTC),
-            update_id=update.update_id,
-            bot_username=bot.username,
-            is_admin=partial(self.is_admin, bot, message),
-            rights=partial(self.rights, bot, chat.id),
-        )
+        now = dt.datetime.now(dt.UTC)
+        for pause in (*self.retry.storage, None):
+            try:
+                actions = await self.service.handle(
+                    chat.id,
+                    GroupCommand(command_name(message.text), topic),
+                    now,
+                    update_id=update.update_id,
+                    bot_username=bot.username,
+                    is_admin=partial(self.is_admin, bot, message),
+                    rights=partial(self.rights, bot, chat.id),
+                )
+                break
+            except StorageError as exc:
+                if pause is None:  # as in a private chat: never silence, 3018 instead
+                    log.error(
+                        "database unavailable (%s); sent 3018 to a group", storage_reason(exc)
+                    )
+                    await self.say(bot, chat.id, Say(self.service.unavailable(now), topic=topic))
+                    raise  # nothing was claimed: Telegram's redelivery is answered
+                log.warning(
+                    "database unavailable (%s); retry in %.1f s", storage_reason(exc), pause
+                )
+                await asyncio.sleep(pause)
         await self.carry_out(bot, chat.id, actions, command=message)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -66,7 +66,6 @@ class PrivateChat:
             message.chat_id,
             update_id=update.update_id,
             incoming=message.message_id,
-            origin=await self.origin_of(event),
         )
 
     async def origin_of(self, event: Event) -> Origin | None:
@@ -107,7 +106,6 @@ class PrivateChat:
         incoming: int | None = None,
         pressed: Message | None = None,
         query: CallbackQuery | None = None,
-        origin: Origin | None = None,
     ) -> None:
         """One update: decide and save (reminder included), answer the press, reply,
         then note the ids of the messages shown (written in the next batch)."""
@@ -115,6 +113,9 @@ class PrivateChat:
         now = dt.datetime.now(dt.UTC)
         for pause in (*self.retry.storage, None):
             try:
+                # The deep link's group is read inside the retries too: a database
+                # failure there gets the calm message like any other.
+                origin = await self.origin_of(event)
                 outcome = await self.dialogue.handle(
                     user_key,
                     language_code,
