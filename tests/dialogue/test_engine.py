@@ -125,6 +125,7 @@ def test_advice_is_exactly_what_the_answers_call_for(
         "advice.sextortion",
         "advice.takeitdown",
         "advice.night",
+        "advice.images_3018",
         "advice.platform.whatsapp",
         "advice.law",
         "advice.not_your_fault",
