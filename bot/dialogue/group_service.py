@@ -15,7 +15,9 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from zoneinfo import ZoneInfo
 
+from bot.dialogue.group_stats import group_months
 from bot.dialogue.groups import (
     BotAdded,
     BotRemoved,
@@ -40,7 +42,8 @@ from bot.dialogue.groups import (
     needs_rights,
     needs_settings,
 )
-from bot.domain.group import STATS_DAYS, BotRights, GroupSettings, group_key, new_settings
+from bot.domain.disclosure import MonthCount
+from bot.domain.group import BotRights, GroupSettings, group_key, new_settings
 from bot.errors import AlreadyProcessed, StorageError
 from bot.storage.base import Storage
 
@@ -63,6 +66,9 @@ async def _none() -> BotRights:
     return BotRights(admin=False, pin=False, delete=False)
 
 
+PARIS = ZoneInfo("Europe/Paris")
+
+
 class GroupService:
     """The group rules bound to storage; what a channel's group handlers call."""
 
@@ -73,8 +79,10 @@ class GroupService:
         secret: str,
         *,
         clock: Callable[[], float] = time.monotonic,
+        months_tz: ZoneInfo = PARIS,
     ) -> None:
         self.storage, self.rules, self.secret, self.clock = storage, rules, secret, clock
+        self.months_tz = months_tz  # /stats months are cut where the exports cut them
         self._greeted: dict[int, float] = {}
         self._cards_written: set[int] = set()  # chats whose card this process wrote
         # Groups the bot was removed from: the removal's update id, and when. An update
@@ -100,13 +108,10 @@ class GroupService:
             return []
         settings, known = await self._settings(chat_id, event)
         admin = needs_admin(event) and await is_admin()
-        counts = None
+        counts: tuple[MonthCount, ...] = ()
         if needs_counts(event, admin):
-            week, month = [
-                await self.storage.count_origin(settings.key, now - dt.timedelta(days=days))
-                for days in STATS_DAYS
-            ]
-            counts = (week, month)
+            k = self.rules.stats_k
+            counts = tuple(await group_months(self.storage, settings.key, self.months_tz, now, k))
         last = self._greeted.get(chat_id)
         facts = Facts(
             settings,

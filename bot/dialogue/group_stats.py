@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from bot.domain.disclosure import CONVERSATIONS, Hidden, month_hidden
-from bot.domain.months import Month, last_closed
+from bot.domain.disclosure import CONVERSATIONS, MonthCount, month_hidden
+from bot.domain.months import last_closed
 from bot.storage.base import Storage
 from bot.storage.periods import PeriodCount
 
 STATS_MONTHS = 3
-
-
-@dataclass(frozen=True)
-class MonthCount:
-    month: Month
-    count: int | None  # None when hidden
-    hidden: Hidden | None = None
 
 
 async def group_months(
@@ -51,6 +43,6 @@ async def group_months(
         values, hidden = month_hidden(by_period[month.label], k)
         key = ("origin", group_key, CONVERSATIONS)
         mark = hidden.get(key, "small" if values.get(key, 0) < k else None)
-        out.append(MonthCount(month, None if mark else values[key], mark))
+        out.append(MonthCount(month.label, None if mark else values[key], mark))
         month = month.previous()
     return out

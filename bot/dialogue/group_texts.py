@@ -7,10 +7,12 @@ answer a member gets there carries a button to a *private* chat.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from bot.content.catalog import EMERGENCY_RESOURCES, Catalog
 from bot.dialogue.render import help_line, resource_block
 from bot.domain.conversation import Button, Keyboard
+from bot.domain.disclosure import MonthCount
 from bot.domain.group import (
     CONFIG_PREFIX,
     LANG_CHOICE,
@@ -124,8 +126,20 @@ class GroupTexts:
         "nobody" and "one child" look the same)."""
         return self.t(locale, "group.fewer_than", k=k) if count < k else str(count)
 
-    def stats(self, settings: GroupSettings, week: int, month: int, k: int) -> str:
+    def stats(self, settings: GroupSettings, months: Sequence[MonthCount], k: int) -> str:
+        """Per closed month, most recent first: the count, "fewer than k", or "hidden" (a
+        count that would let a small one elsewhere be worked out: ``bot.domain.disclosure``)."""
         loc = settings.locale
-        return self.t(
-            loc, "group.stats", week=self.count(loc, week, k), month=self.count(loc, month, k), k=k
-        )
+
+        def shown(m: MonthCount) -> str:
+            if m.count is not None:
+                return str(m.count)
+            return self.t(
+                loc, "group.hidden" if m.hidden == "complementary" else "group.fewer_than", k=k
+            )
+
+        lines = [
+            self.t(loc, "group.stats_line", month=f"{m.label[5:]}/{m.label[:4]}", count=shown(m))
+            for m in months
+        ]
+        return self.t(loc, "group.stats", months="\n".join(lines), k=k)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.dialogue.group_texts import GroupTexts
 from bot.domain.conversation import Keyboard
+from bot.domain.disclosure import MonthCount
 from bot.domain.group import DEFAULT_STATS_K, BotRights, GroupSettings, apply_choice
 
 # Command names (with their English aliases) and what each does in a group.
@@ -108,7 +109,7 @@ class Facts:
     known: bool = True
     admin: bool = False
     rights: BotRights | None = None
-    counts: tuple[int, int] | None = None  # conversations opened in 7 and 30 days
+    counts: tuple[MonthCount, ...] = ()  # conversations opened, per closed month (/stats)
     card_current: bool = True  # this process has written the card since it started
     greeted_recently: bool = False
     bot_username: str = ""
@@ -293,8 +294,7 @@ class GroupRules:
             rights = facts.rights or BotRights(admin=False, pin=False, delete=False)
             actions.append(Say(*self.texts.config(settings, rights), topic))
         elif name in STATS:
-            week, month = facts.counts or (0, 0)
-            actions.append(Say(self.texts.stats(settings, week, month, self.stats_k), topic=topic))
+            actions.append(Say(self.texts.stats(settings, facts.counts, self.stats_k), topic=topic))
         if settings.discreet:
             # Only admins hear about a missing right (they can grant it); /config shows it.
             tell = admin and name not in CONFIG

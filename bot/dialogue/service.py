@@ -248,7 +248,11 @@ class Dialogue:
     def groups(self, secret: str, stats_k: int = DEFAULT_STATS_K) -> GroupService:
         """The group service on the same storage and catalog."""
         rules = GroupRules(GroupTexts(self.engine.catalog), stats_k)
-        return GroupService(self.storage, rules, secret)
+        try:
+            tz = ZoneInfo(self.engine.policy.months_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            tz = ZoneInfo("Europe/Paris")  # the purge has logged it; /stats still answers
+        return GroupService(self.storage, rules, secret, months_tz=tz)
 
     async def origin(self, payload: str) -> Origin | None:
         """The group a ``/start <payload>`` deep link comes from, or ``None`` (no payload,

@@ -46,6 +46,15 @@ COMPLETED: Key = ("activity", "", "completed")
 TOTALLED = ("origin", "locale")  # and every answers:<dimension>
 
 
+@dataclass(frozen=True)
+class MonthCount:
+    """One published count of one closed month (``label``: "2026-03")."""
+
+    label: str
+    count: int | None  # None when hidden
+    hidden: Hidden | None = None
+
+
 class CountRow(Protocol):
     """A month's true count as rolled up (``bot.storage.periods.PeriodCount``)."""
 

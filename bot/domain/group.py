@@ -24,7 +24,6 @@ CONFIG_PREFIX = "cfg:"  # callback data of /config buttons; the private handler 
 LANG_CHOICE = CONFIG_PREFIX + "lang:"
 # /config buttons that flip one setting: callback suffix -> GroupSettings field.
 TOGGLES = {"pin": "pin_card", "discreet": "discreet", "greet": "greet"}
-STATS_DAYS = (7, 30)
 DEFAULT_STATS_K = 5  # counts below this are shown as "fewer than k"
 
 

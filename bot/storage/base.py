@@ -186,11 +186,6 @@ class Storage(ABC):
         """A group became a supergroup: move its settings and its statistics' origin to
         the new key, atomically. ``False`` (and no change) if the old key has no settings."""
 
-    @abstractmethod
-    async def count_origin(self, group_key: str, since: dt.datetime) -> int:
-        """How many conversations were started from this group's link since ``since``
-        (hour precision, like the events). Exact: callers hide small counts."""
-
     # -- privacy and care: /effacer and the single reminder ------------------------------
 
     @abstractmethod

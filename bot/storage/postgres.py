@@ -28,7 +28,6 @@ import asyncpg.exceptions
 
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
-from bot.domain.policy import hour_of
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.storage.base import EventRow, Nudge, Reminder, Stored
 from bot.storage.migrations import Migration, migrations_for
@@ -43,7 +42,6 @@ from bot.storage.periods import (
 )
 from bot.storage.sent import BatchedSent, SentRow
 from bot.storage.sql import (
-    COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
     DROP_SENT_SQL,
     DUE_REMINDERS_SQL,
@@ -358,11 +356,6 @@ class PostgresStorage(BatchedSent):
             for statement in MOVE_GROUP_SQL:
                 await conn.execute(statement.format(new="$1", old="$2"), new_key, old_key)
             return True
-
-    async def count_origin(self, group_key: str, since: dt.datetime) -> int:
-        sql = COUNT_ORIGIN_SQL.format(key="$1", since="$2")
-        async with self._connection() as conn:
-            return int(await conn.fetchval(sql, group_key, hour_of(since)))
 
     async def roll_up(
         self, period: str, start: dt.datetime, end: dt.datetime, now: dt.datetime

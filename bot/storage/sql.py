@@ -99,13 +99,6 @@ INSERT_SENT_SQL = (
 )
 
 
-# Private conversations opened from a group: distinct sessions, however often restarted.
-COUNT_ORIGIN_SQL = (
-    "SELECT COUNT(DISTINCT session) FROM events "
-    "WHERE origin = {key} AND kind = 'flow_started' AND at_hour >= {since}"
-)
-
-
 def group_of(row: Sequence[Any]) -> GroupSettings:
     """A ``group_settings`` row (in ``_GROUP_COLUMNS`` order) as settings."""
     key, token, locale, pin_card, discreet, greet, card = row

@@ -38,7 +38,6 @@ from typing import Any, TypeVar
 
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
-from bot.domain.policy import hour_of
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
 from bot.storage.base import EventRow, Nudge, Reminder, Stored
 from bot.storage.migrations import migrations_for
@@ -54,7 +53,6 @@ from bot.storage.periods import (
 )
 from bot.storage.sent import BatchedSent, SentRow
 from bot.storage.sql import (
-    COUNT_ORIGIN_SQL,
     DELETE_GROUP_SQL,
     DROP_SENT_SQL,
     DUE_REMINDERS_SQL,
@@ -539,12 +537,6 @@ class SqliteStorage(BatchedSent):
 
     async def move_group(self, old_key: str, new_key: str) -> bool:
         return await self._run(_move_group, old_key, new_key)
-
-    async def count_origin(self, group_key: str, since: dt.datetime) -> int:
-        sql = COUNT_ORIGIN_SQL.format(key="?", since="?")
-        params = (group_key, hour_of(since))
-        row = await self._run(lambda conn: conn.execute(sql, params).fetchone())
-        return int(row[0])
 
     async def roll_up(
         self, period: str, start: dt.datetime, end: dt.datetime, now: dt.datetime

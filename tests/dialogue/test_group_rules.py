@@ -43,6 +43,7 @@ from bot.dialogue.groups import (
     needs_counts,
     needs_rights,
 )
+from bot.domain.disclosure import MonthCount
 from bot.domain.group import BotRights, GroupSettings, group_key, new_settings
 from bot.storage.sqlite import SqliteStorage
 
@@ -144,11 +145,25 @@ def test_config_shows_the_bots_missing_rights(
     assert texts.t("fr", "group.rights.not_admin") in text
 
 
-def test_stats_are_counted_with_the_k_threshold(
+def test_stats_say_each_closed_month_as_published(
     rules: GroupRules, texts: GroupTexts, settings: GroupSettings, noon: dt.datetime
 ) -> None:
-    actions = rules.decide(GroupCommand("stats"), facts(settings, admin=True, counts=(2, 7)), noon)
-    assert Say(texts.stats(settings, 2, 7, 5)) in actions
+    months = (
+        MonthCount("2026-10", 7),
+        MonthCount("2026-09", None, "small"),
+        MonthCount("2026-08", None, "complementary"),
+    )
+    actions = rules.decide(GroupCommand("stats"), facts(settings, admin=True, counts=months), noon)
+    text = texts.stats(settings, months, 5)
+    assert Say(text) in actions
+    lines = [
+        texts.t("fr", "group.stats_line", month="10/2026", count="7"),
+        texts.t(
+            "fr", "group.stats_line", month="09/2026", count=texts.t("fr", "group.fewer_than", k=5)
+        ),
+        texts.t("fr", "group.stats_line", month="08/2026", count=texts.t("fr", "group.hidden")),
+    ]
+    assert text == texts.t("fr", "group.stats", months="\n".join(lines), k=5)
 
 
 def test_a_card_is_posted_then_saved_pinned_and_the_old_one_unpinned(

@@ -266,9 +266,7 @@ async def stats_figures(storage: SqliteStorage) -> list[Figure]:
             for month in await group_months(storage, GROUP, ZoneInfo("Europe/Paris"), now, K):
                 cell = {"value": month.count, "hidden": month.hidden}
                 low, high = bounds_of(cell)  # type: ignore[misc]
-                figures.append(
-                    Figure(series, frozenset(days_of_period(month.month.label)), low, high)
-                )
+                figures.append(Figure(series, frozenset(days_of_period(month.label)), low, high))
         day += dt.timedelta(days=1)
     return figures
 

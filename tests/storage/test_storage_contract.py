@@ -330,29 +330,6 @@ async def test_moving_a_group_moves_settings_and_statistics(
     assert await storage.get_group("other") is None
 
 
-async def test_count_origin_counts_distinct_conversations_since(
-    storage: Storage, noon: dt.datetime
-) -> None:
-    started = [Stat("flow_started"), Stat("step_answered")]
-
-    async def opened(user: str, origin: str | None, session: str, at: dt.datetime) -> None:
-        stored = await storage.load(user)
-        conversation = Conversation(locale="fr", origin=origin, session=session)
-        version = stored.version if stored else None
-        await storage.save(user, conversation, expected_version=version, stats=started, now=at)
-
-    await opened("u1", "gk1", "s1", noon)
-    await opened("u1", "gk1", "s1", noon)  # restarted: still one conversation
-    await opened("u2", "gk1", "s2", noon - 2 * DAY)
-    await opened("u3", "gk1", "s3", noon - 10 * DAY)
-    await opened("u4", "gk2", "s4", noon)  # another group
-    await opened("u5", None, "s5", noon)  # no group at all
-    assert await storage.count_origin("gk1", noon - 7 * DAY) == 2
-    assert await storage.count_origin("gk1", noon - 30 * DAY) == 3
-    assert await storage.count_origin("gk1", noon + dt.timedelta(hours=1)) == 0
-    assert await storage.count_origin("unknown", noon - 30 * DAY) == 0
-
-
 # -- monthly roll-ups ---------------------------------------------------------------------
 
 
