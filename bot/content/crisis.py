@@ -11,7 +11,10 @@ in a language other than the one the bot speaks. From the text folded by
 - intent: a first-person wish or plan ("je veux", "i wanna", "хочу") followed within a few
   words by a harm word in any of its inflected forms ("mourir", "meurs", "mourrai"), or a
   threat by someone else ("il va", "he's gonna") followed by "me tuer", "kill me"; silenced
-  when a hyperbole follows the harm words ("mourir de rire");
+  when a hyperbole follows the harm words ("mourir de rire"), or when the one who threatens
+  is one teens use in hyperbole (``calm_before``: "ma mère va me tuer");
+- threats ("il m'a menacé", "he's stalking me"), silenced when a calm word follows
+  ("il m'a menacé **de me signaler**");
 - cries for help ("au secours", "help me"), silenced when the message says what for
   ("homework");
 - a few distinctive words ("suicide", "scarifier") recognised with one letter wrong.
@@ -38,6 +41,7 @@ __all__ = ["CrisisWords", "Intent", "Language", "normalise"]
 
 INTENT_WINDOW = 4  # words between "je veux" and "mourir": "je veux vraiment juste mourir"
 CALM_WINDOW = 3  # words after the harm words that may make them a hyperbole
+SUBJECT_GAP = 2  # words between "my mom" and "gonna": "my mom is gonna kill me"
 SQUASH_FROM = 7  # letters; shorter phrases would match inside ordinary words
 TYPO_FROM = 6  # letters; one letter off a shorter word is often another word
 READ_CHARS = 10_000  # a message longer than this is read up to here
@@ -51,6 +55,7 @@ class Intent:
     tier: Tier
     want: tuple[str, ...]
     harm: tuple[str, ...]
+    calm_before: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,7 @@ class Language:
     code: str
     phrases: tuple[tuple[str, Tier], ...]
     intents: tuple[Intent, ...]
+    threats: tuple[str, ...]
     cries: tuple[str, ...]
     calm: tuple[str, ...]
     typos: tuple[str, ...]  # bare words
@@ -73,6 +79,8 @@ class _Kind(Enum):
     HARM = 3
     CRY = 4
     CALM = 5
+    THREAT = 6
+    SUBJECT = 7
 
 
 _Payload = tuple[str, _Kind, Tier, int]  # language, what the phrase is, its tier, its words
@@ -99,6 +107,10 @@ class CrisisWords:
                     spaced[want].append((lang.code, _Kind.WANT, intent.tier))
                 for harm in intent.harm:
                     spaced[harm].append((lang.code, _Kind.HARM, intent.tier))
+                for subject in intent.calm_before:
+                    spaced[subject].append((lang.code, _Kind.SUBJECT, intent.tier))
+            for threat in lang.threats:
+                spaced[threat].append((lang.code, _Kind.THREAT, Tier.OTHERS))
             for cry in lang.cries:
                 spaced[cry].append((lang.code, _Kind.CRY, Tier.OTHERS))
             for calm in lang.calm:
@@ -159,13 +171,11 @@ class CrisisWords:
 
 
 class _Events:
-    """Wishes, harm words, cries and calm words found in one message, by word position."""
+    """Wishes, harm words, threats, cries and calm words found in one message, each as
+    (position of its first word, position of the word after it)."""
 
     def __init__(self, spaced: str, events: list[tuple[int, _Payload]]) -> None:
-        self.wants: dict[tuple[str, Tier], list[int]] = defaultdict(list)
-        self.harms: dict[tuple[str, Tier], list[tuple[int, int]]] = defaultdict(list)
-        self.calms: dict[str, list[int]] = defaultdict(list)
-        self.cries: set[str] = set()
+        found: dict[tuple[str, _Kind, Tier], list[tuple[int, int]]] = defaultdict(list)
         counted, spaces = 0, 0
         for end, (code, kind, tier, words) in events:  # in the order of ``end``
             # ``end`` is the padding space after the phrase: the number of spaces up to it
@@ -173,29 +183,46 @@ class _Events:
             spaces += spaced.count(" ", counted, end + 1)
             counted = end + 1
             after = spaces - 1
-            if kind is _Kind.WANT:
-                self.wants[code, tier].append(after)
-            elif kind is _Kind.CRY:
-                self.cries.add(code)
-            elif kind is _Kind.HARM:
-                self.harms[code, tier].append((after - words, after))
-            else:
-                self.calms[code].append(after - words)
+            if kind is _Kind.CALM:
+                tier = Tier.SELF  # calm words serve every tier
+            found[code, kind, tier].append((after - words, after))
+        self.found = found
+
+    def _at(self, code: str, kind: _Kind, tier: Tier) -> list[tuple[int, int]]:
+        return self.found.get((code, kind, tier), [])
 
     def hits(self) -> list[tuple[str, Tier]]:
-        found = []
-        for (code, tier), wants in self.wants.items():
-            harms = self.harms.get((code, tier), [])
-            if any(self._follows(code, want, harm) for want in wants for harm in harms):
-                found.append((code, tier))
-        found += [(code, Tier.OTHERS) for code in self.cries if code not in self.calms]
-        return found
+        hits = []
+        for code, kind, tier in list(self.found):
+            if (
+                (
+                    kind is _Kind.WANT
+                    and any(
+                        self._follows(code, tier, want, harm)
+                        for want in self._at(code, kind, tier)
+                        for harm in self._at(code, _Kind.HARM, tier)
+                    )
+                )
+                or (
+                    kind is _Kind.THREAT
+                    and any(not self._calmed(code, end) for _, end in self._at(code, kind, tier))
+                )
+                or (kind is _Kind.CRY and not self._at(code, _Kind.CALM, Tier.SELF))
+            ):
+                hits.append((code, tier))
+        return hits
 
-    def _follows(self, code: str, want: int, harm: tuple[int, int]) -> bool:
-        start, end = harm
-        if not want <= start < want + INTENT_WINDOW:
+    def _follows(self, code: str, tier: Tier, want: tuple[int, int], harm: tuple[int, int]) -> bool:
+        """The harm words start within the window after the wish, no calm word follows
+        them, and the wish is not a hyperbole's subject's ("ma mère va me tuer")."""
+        if not want[1] <= harm[0] < want[1] + INTENT_WINDOW or self._calmed(code, harm[1]):
             return False
-        return not any(end <= calm < end + CALM_WINDOW for calm in self.calms.get(code, []))
+        subjects = self._at(code, _Kind.SUBJECT, tier)
+        return not any(want[0] - SUBJECT_GAP <= end <= want[0] for _, end in subjects)
+
+    def _calmed(self, code: str, end: int) -> bool:
+        calms = self._at(code, _Kind.CALM, Tier.SELF)
+        return any(end <= start < end + CALM_WINDOW for start, _ in calms)
 
 
 class _TypoIndex:

@@ -20,7 +20,7 @@ from bot.domain.crisis import Tier
 from bot.errors import ConfigError, Problem, display_path
 
 MIN_LETTERS = 3  # "a" or "il" would match almost every message
-_LISTS = ("self", "others", "cries", "calm", "typos", "common")
+_LISTS = ("self", "others", "threats", "cries", "calm", "typos", "common")
 _KEYS = (*_LISTS, "intent")
 
 
@@ -96,13 +96,16 @@ class _Reader:
                     "shorter words are one letter away from ordinary ones",
                 )
         intents = self._intents()
+        threats = self._phrases(("threats",))
         cries = self._phrases(("cries",))
         calm = self._phrases(("calm",), min_letters=2)
-        listed = sum(len(i.want) for i in intents) + self.harm_listed + len(cries) + len(calm)
+        listed = sum(len(i.want) + len(i.calm_before) for i in intents) + self.harm_listed
+        listed += len(threats) + len(cries) + len(calm)
         return Language(
             code=code,
             phrases=tuple(phrases.items()),
             intents=intents,
+            threats=threats,
             cries=cries,
             calm=calm,
             typos=typos,
@@ -120,13 +123,17 @@ class _Reader:
             if key not in (Tier.SELF.value, Tier.OTHERS.value):
                 self._problem(("intent", key), f"unknown intent {key!r}: expected self, others")
                 continue
-            if not isinstance(found[key], dict) or set(found[key]) != {"want", "harm"}:
-                self._problem(("intent", key), "expected exactly 'want:' and 'harm:' lists")
+            keys = set(found[key]) if isinstance(found[key], dict) else set()
+            if not {"want", "harm"} <= keys <= {"want", "harm", "calm_before"}:
+                self._problem(
+                    ("intent", key), "expected 'want:' and 'harm:' lists (and 'calm_before:')"
+                )
                 continue
             want = self._phrases(("intent", key, "want"), min_letters=1)
             harm = self._phrases(("intent", key, "harm"), min_letters=2)
+            before = self._phrases(("intent", key, "calm_before"), min_letters=2)
             self.harm_listed += len(harm)
-            intents.append(Intent(Tier(key), want, self._inflected(harm)))
+            intents.append(Intent(Tier(key), want, self._inflected(harm), before))
         return tuple(intents)
 
     def _inflected(self, harm: tuple[str, ...]) -> tuple[str, ...]:

@@ -85,12 +85,16 @@ class _Fold(dict[int, str | None]):
 
 _FOLD = _Fold({ord(k): v or None for k, v in (_LEET | _SCRIPT_FOLDS).items()})
 _NOT_LETTER = re.compile(r"[^\w]+|_")
+# A number of 2+ digits standing alone is a count ("j'ai pris 20 cachets"), not leet: it
+# folds to "9" (which no leet spelling uses), so a list's "pris 20 cachets" means any count.
+_NUMBER = re.compile(r"(?<!\w)\d{2,}(?!\w)")
 _REPEATS = re.compile(r"(\w)\1+")
 
 
 def normalise(text: str) -> str:
     """Fold text to bare lowercase words: 'SuIcIiide', 's u 1 c 1 d e' → comparable forms."""
-    folded = unicodedata.normalize("NFKD", text.casefold()).translate(_FOLD)
+    counted = _NUMBER.sub("9", unicodedata.normalize("NFKD", text.casefold()))
+    folded = counted.translate(_FOLD)
     words = _NOT_LETTER.sub(" ", folded)
     return " " + _REPEATS.sub(r"\1", words).strip() + " "
 

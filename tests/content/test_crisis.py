@@ -345,6 +345,8 @@ def test_ordinary_message_does_not_trigger(code: str, text: str) -> None:
         ("jvais me pendre ce soir", Tier.SELF, "fr"),
         ("il va me tuer", Tier.OTHERS, "fr"),
         ("il m'attend devant le collège", Tier.OTHERS, "fr"),
+        ("il m'a menacée", Tier.OTHERS, "fr"),  # a threat...
+        ("mon beau-père va me tuer", Tier.OTHERS, "fr"),
         ("i want to be dead", Tier.SELF, "en"),
         ("he's gonna kill me", Tier.OTHERS, "en"),
         ("he'll post my nudes", Tier.OTHERS, "en"),
@@ -392,6 +394,9 @@ def test_intent_inflection_and_typos_are_read(text: str) -> None:
     "text",
     [
         "mdr je vais mourir de rire",
+        "il m'a menacée de me signaler",  # ...unless a calm word follows
+        "ma mère va me tuer",  # who threatens: a hyperbole's usual subject
+        "my mom is gonna kill me",
         "je veux un chien et mon grand-père va bientôt mourir",  # wish and harm 6 words apart
         "help me with my homework",
         "au secours j'ai un contrôle de maths",
@@ -431,6 +436,7 @@ def test_forms_files_are_up_to_date(code: str) -> None:
         ("cуїцид", "суицид"),  # Latin c, Ukrainian ї
         ("вб'ю", "вбю"),  # apostrophe typed or not
         ("ＳＵＩＣＩＤＥ", "suicide"),  # full-width letters
+        ("j'ai pris 30 cachets", "j'ai pris 12 cachets"),  # a count, whatever it is
     ],
 )
 def test_normalise_folds_spelling_variants_together(written: str, folded: str) -> None:
