@@ -320,7 +320,7 @@ def test_detector_meets_its_targets(part: str) -> None:
 def test_every_listed_phrase_triggers_with_its_tier(path: Path) -> None:
     """A phrase folds to something a message can contain, and brings its own answer."""
     lists = yaml.safe_load(path.read_text(encoding="utf-8"))
-    assert 20 <= len(lists["self"]) <= 250, path.name
+    assert len(lists["self"]) >= 20, path.name
     for tier in Tier:
         for phrase in lists.get(tier.value, []):
             hit = DETECTOR.detect(phrase)
