@@ -11,6 +11,7 @@ import datetime as dt
 import re
 import shutil
 import subprocess
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -102,8 +103,10 @@ async def test_the_offline_page_forbids_scripts_and_loads(report: Report) -> Non
 
 async def test_steps_and_resources_are_named_in_words(report: Report, catalog: Catalog) -> None:
     html = render(report, "html", layout_from_catalog(catalog)).decode("utf-8")
-    assert "<td>Sur quelle application ?</td>" in html  # the funnel's "where" step
-    assert "<td>3018 (gratuit, anonyme)</td>" in html  # resource fr-3018
+    where = catalog.locales.text("fr", catalog.flows["victim"].flow.steps["where"].text)
+    assert f"<td>{escape(where)}</td>" in html  # the funnel's "where" step, in words
+    resource = catalog.locales.text("fr", "resources.fr-3018.name")
+    assert f"<td>{escape(resource)}</td>" in html  # fr-3018 by its name
     assert "<td>where</td>" not in html and "<td>fr-3018</td>" not in html
 
 
