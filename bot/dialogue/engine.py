@@ -261,10 +261,10 @@ class _Turn:
     def end_buttons(self, flow: Flow, step: Step) -> list[tuple[Button, ...]]:
         """What every end offers: copy the number (Telegram refuses ``tel:`` links), the
         chat, a summary to paste into the 3018 chat, and starting again."""
-        main = self.catalog.resources[MAIN_RESOURCE]
-        rows: list[tuple[Button, ...]] = []
         if MAIN_RESOURCE not in step.resources:  # help abroad: 3018's buttons would mislead
             return [(Button(self.t("button.restart"), data=NAV_START),)]
+        main = self.catalog.resources[MAIN_RESOURCE]
+        rows: list[tuple[Button, ...]] = []
         summary = self.summary(flow, step)
         if summary:
             rows.append((Button(self.t("button.summary"), copy=summary),))

@@ -40,6 +40,7 @@ TITLES = {
     "answers:age_band": "Tranche d'âge",
     "answers:adult_role": "Adultes : qui écrit ?",
     "answers:trusted_adult": "A pu en parler à un adulte de confiance ?",
+    "answers:country": "Hors de France : dans quel pays ?",
     "origin": "Conversations par groupe d'origine",
     "locale": "Conversations par langue",
     "resources": "Ressources d'aide montrées",
