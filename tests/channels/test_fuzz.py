@@ -15,7 +15,8 @@ missing optional fields, channel posts and group messages. After each update:
 
 Running each example through polling would be too slow, so each update is queued at the
 fake server (which learns chats and open button presses from it, as Telegram would) and
-handed straight to the real ``Application.process_update``. One server, one bot and one
+handed straight to the real ``Application.process_update``, whose Bot API calls the fake
+answers in-process. One server, one bot and one
 database serve the whole module; each example meets new people, but should one fail,
 Hypothesis may call it flaky when shrinking (the bot's state outlives examples): the
 failing update is in the report all the same.
@@ -49,6 +50,7 @@ from bot.privacy import pseudonym
 from bot.storage.sqlite import SqliteStorage
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi, builders
+from tests.fakebotapi.inprocess import InProcessRequest
 
 App = Application[Any, Any, Any, Any, Any, Any]
 # Each example meets people, a group and a channel the bot has never seen (so that a
@@ -142,7 +144,7 @@ def rig(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     loop.run_until_complete(api.start())
     dialogue = Dialogue(Engine(catalog), storage, cache=ConversationCache())
     fast = RetryPolicy(telegram=(0.01,), storage=(0.01,))
-    app = build_application(api.token, dialogue, SECRET, base_url=api.base_url, retry=fast)
+    app = build_application(api.token, dialogue, SECRET, request=InProcessRequest(api), retry=fast)
     rig = Rig(loop, api, app, storage, catalog)
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -26,7 +26,7 @@ from bot.content.crisis_text import normalise
 from bot.dialogue.service import Dialogue
 from bot.domain.crisis import CrisisHit, Tier
 from tests.fakebotapi import FakeBotApi
-from tests.harness import relais
+from tests.harness import relais_in_process
 
 ZWSP, ZWNJ, ZWJ, SHY = "\u200b", "\u200c", "\u200d", "\u00ad"
 TATWEEL = "\u0640"
@@ -486,7 +486,7 @@ async def test_crisis_words_mid_flow_get_emergency_numbers_first(
     language, and a button takes them back to where they were."""
     assert sorted(CRISIS_MESSAGE) == SHIPPED
     texts = catalog.locales
-    async with relais(api, dialogue_factory()):
+    async with relais_in_process(api, dialogue_factory()):
         for user_id, code in enumerate(SHIPPED, start=3001):
             teen = api.user(user_id, language_code=code)
             welcome = await teen.send("/start")

@@ -22,11 +22,11 @@ from .server import (
     ALL_UPDATE_TYPES,
     DEFAULT_ALLOWED_UPDATES,
     DEFAULT_TOKEN,
+    METHODS,
     ApiCall,
     BotApiError,
     FakeBotApi,
     SentMessage,
-    UploadedFile,
 )
 from .user import SimulatedUser
 
@@ -36,12 +36,12 @@ __all__ = [
     "CHANNEL_BOT_ID",
     "DEFAULT_ALLOWED_UPDATES",
     "DEFAULT_TOKEN",
+    "METHODS",
     "ApiCall",
     "BotApiError",
     "FakeBotApi",
     "SentMessage",
     "SimulatedUser",
-    "UploadedFile",
     "application_builder",
     "builders",
     "running",

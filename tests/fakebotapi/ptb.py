@@ -21,13 +21,8 @@ __all__ = ["application_builder", "running"]
 
 
 def application_builder(api: FakeBotApi) -> ApplicationBuilder[Any, Any, Any, Any, Any, Any]:
-    """``ApplicationBuilder`` wired to the fake server (token, base_url, base_file_url)."""
-    return (
-        ApplicationBuilder()
-        .token(api.token)
-        .base_url(api.base_url)
-        .base_file_url(api.base_file_url)
-    )
+    """``ApplicationBuilder`` wired to the fake server (token and base_url)."""
+    return ApplicationBuilder().token(api.token).base_url(api.base_url)
 
 
 @asynccontextmanager

@@ -7,14 +7,18 @@ serialisation, long-polling and its timeouts, retries on ``429``, what
 Mocks skip all of that.  Pointing the real ``telegram.ext.Application`` at this
 server (``ApplicationBuilder().base_url(api.base_url)``) exercises the whole stack.
 
-The server keeps just enough state to answer like Telegram does: per-chat bot
-messages (with edits, deletions and pins), the update queue with ``offset``
-confirmation and ``allowed_updates`` filtering, chat membership (blocked users,
-kicked bots, migrated groups), webhook registration and bot commands.  Where
+It models only the methods Relais calls (``METHODS``; a run of the whole suite recording
+what the server received lists exactly these), with just enough state to answer like
+Telegram does: per-chat bot messages (with edits, deletions and pins), the update queue
+with ``offset`` confirmation and ``allowed_updates`` filtering, chat membership (blocked
+users, kicked bots, migrated groups), webhook registration and bot commands.  Where
 Telegram refuses a request (unknown message, unchanged edit, bad markup, an
 ``inline keyboard button URL`` with ``tel:``...), the fake refuses it with the same
-status and (as far as known) the same description.  Faults — errors, slow answers,
-refused connections — can be injected per method.
+status and (as far as known) the same description.  Any other method is answered
+``404 Not Found``, as Telegram answers a method it does not know, and ``parse_mode`` or
+``entities`` (Relais sends plain text) are refused: a bot that starts using them fails
+its tests until the fake models them.  Faults — errors, slow answers, refused
+connections — can be injected per method.
 
 Everything runs on the test's event loop; nothing here is thread-safe.
 """
@@ -38,23 +42,40 @@ import aiohttp
 from aiohttp import web
 
 from . import builders
-from ._formatting import EntityParseError, render
 from .builders import utf16_len
 from .user import SimulatedUser
 
 __all__ = [
     "DEFAULT_ALLOWED_UPDATES",
     "DEFAULT_TOKEN",
+    "METHODS",
     "ApiCall",
     "BotApiError",
     "FakeBotApi",
     "SentMessage",
-    "UploadedFile",
 ]
 
 JSON = dict[str, Any]
 
 HOST: Final = "127.0.0.1"
+#: The Bot API methods Relais calls, and so the only ones modelled.
+METHODS: Final = frozenset(
+    {
+        "getMe",
+        "getUpdates",
+        "setWebhook",
+        "deleteWebhook",
+        "sendMessage",
+        "editMessageText",
+        "answerCallbackQuery",
+        "deleteMessage",
+        "pinChatMessage",
+        "unpinChatMessage",
+        "getChatMember",
+        "getChatAdministrators",
+        "setMyCommands",
+    }
+)
 DEFAULT_TOKEN: Final = "123456:TEST-TOKEN"
 
 #: Every update type of Bot API 9.x.
@@ -96,83 +117,8 @@ DEFAULT_ALLOWED_UPDATES: Final = ALL_UPDATE_TYPES - {
 # JSON (numbers, booleans, objects), but sends strings raw — so "123" as ``text`` must
 # stay a string while "123" as ``chat_id`` is the number 123.
 _STRING_PARAMS: Final = frozenset(
-    {
-        "action",
-        "address",
-        "animation",
-        "audio",
-        "business_connection_id",
-        "callback_query_id",
-        "caption",
-        "currency",
-        "custom_emoji_id",
-        "custom_title",
-        "description",
-        "document",
-        "emoji",
-        "error_message",
-        "explanation",
-        "file_id",
-        "first_name",
-        "format",
-        "foursquare_id",
-        "foursquare_type",
-        "gift_id",
-        "google_place_id",
-        "google_place_type",
-        "inline_message_id",
-        "inline_query_id",
-        "invite_link",
-        "ip_address",
-        "language_code",
-        "last_name",
-        "message_effect_id",
-        "name",
-        "next_offset",
-        "parse_mode",
-        "payload",
-        "phone_number",
-        "photo",
-        "pre_checkout_query_id",
-        "provider_token",
-        "query",
-        "question",
-        "result_id",
-        "secret_token",
-        "shipping_query_id",
-        "short_description",
-        "start_parameter",
-        "sticker",
-        "switch_pm_parameter",
-        "switch_pm_text",
-        "tag",
-        "text",
-        "thumbnail",
-        "title",
-        "url",
-        "vcard",
-        "video",
-        "video_note",
-        "voice",
-    }
+    {"callback_query_id", "language_code", "parse_mode", "secret_token", "text", "url"}
 )
-
-_CHAT_ACTIONS: Final = frozenset(
-    {
-        "typing",
-        "upload_photo",
-        "record_video",
-        "upload_video",
-        "record_voice",
-        "upload_voice",
-        "upload_document",
-        "choose_sticker",
-        "find_location",
-        "record_video_note",
-        "upload_video_note",
-    }
-)
-_MEDIA_KINDS: Final = ("photo", "document", "sticker", "voice", "audio", "video", "animation")
 _BUTTON_URL_SCHEMES: Final = frozenset({"http", "https", "tg", "ton"})
 _SCHEME_RE: Final = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _COMMAND_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -213,7 +159,7 @@ class ApiCall:
     method: str
     """Canonical method name (``sendMessage`` even if the client wrote ``sendmessage``)."""
     params: dict[str, Any]
-    """Decoded parameters: JSON-encoded values parsed, uploads as :class:`UploadedFile`."""
+    """Decoded parameters: JSON-encoded values parsed."""
     at: float
     """``time.monotonic()`` at arrival."""
     status: int = 0
@@ -226,35 +172,16 @@ class ApiCall:
         return self.status == 200
 
 
-@dataclass
-class UploadedFile:
-    """A file part of a multipart request."""
-
-    field: str
-    filename: str | None
-    content_type: str
-    data: bytes
-
-
 @dataclass(eq=False)
 class SentMessage:
     """A message the bot sent, as the fake server currently holds it."""
 
     message_id: int
     chat_id: int
-    text: str | None
-    """Visible text (``parse_mode`` markup rendered away); ``None`` for media."""
+    text: str
     reply_markup: JSON | None = None
     deleted: bool = False
     pinned: bool = False
-    kind: str = "text"
-    """``text`` or the media kind (``photo``, ``document``, ...)."""
-    caption: str | None = None
-    """Visible caption of media messages."""
-    raw_text: str | None = None
-    """Text or caption exactly as the bot sent it (markup included)."""
-    parse_mode: str | None = None
-    entities: list[JSON] | None = None
     date: int = 0
     edit_date: int | None = None
     edits: int = 0
@@ -264,12 +191,6 @@ class SentMessage:
     """Parameters of the request that created the message."""
     chat: JSON = field(default_factory=dict)
     sender: JSON = field(default_factory=dict)
-    media: JSON = field(default_factory=dict)
-
-    @property
-    def content(self) -> str | None:
-        """Text, or caption for media messages."""
-        return self.text if self.kind == "text" else self.caption
 
     @property
     def inline_keyboard(self) -> list[list[JSON]]:
@@ -301,12 +222,7 @@ class SentMessage:
         }
         if self.edit_date is not None:
             msg["edit_date"] = self.edit_date
-        if self.kind == "text":
-            msg["text"] = self.text or ""
-        else:
-            msg.update(json.loads(json.dumps(self.media)))
-            if self.caption:
-                msg["caption"] = self.caption
+        msg["text"] = self.text
         if self.reply_markup and "inline_keyboard" in self.reply_markup:
             # Telegram only echoes inline keyboards back.
             msg["reply_markup"] = json.loads(json.dumps(self.reply_markup))
@@ -410,7 +326,6 @@ class FakeBotApi:
         self.calls: list[ApiCall] = []
         self.dropped_updates: list[JSON] = []
         self.callback_answers: dict[str, JSON] = {}
-        self.files: dict[str, bytes] = {}
         self.webhook_url = ""
         self.webhook_secret: str | None = None
         self.webhook_allowed_updates: list[str] | None = None
@@ -437,7 +352,6 @@ class FakeBotApi:
         self._next_message_id: dict[int, int] = defaultdict(lambda: 1)
         self._open_queries: dict[str, JSON] = {}
         self._commands: dict[tuple[str, str], list[JSON]] = {}
-        self._file_counter = 0
 
         self._fails: dict[str, deque[_Fault]] = defaultdict(deque)
         self._hangs: dict[str, deque[tuple[float, bool]]] = defaultdict(deque)
@@ -469,18 +383,12 @@ class FakeBotApi:
         """For ``ApplicationBuilder().base_url(...)``: PTB appends ``{token}/{method}``."""
         return f"http://{HOST}:{self.port}/bot"
 
-    @property
-    def base_file_url(self) -> str:
-        """For ``ApplicationBuilder().base_file_url(...)``."""
-        return f"http://{HOST}:{self.port}/file/bot"
-
     async def start(self) -> None:
         """Bind a free port on 127.0.0.1 and start answering."""
         if self._runner is not None:
             raise RuntimeError("FakeBotApi already started")
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle)
-        app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
         # handler_cancellation: a client that goes away (PTB cancelling a long poll on
         # shutdown, refuse_connections) cancels its handler, as a real server would drop it.
         runner = web.AppRunner(
@@ -684,10 +592,6 @@ class FakeBotApi:
     def messages_changed_since(self, chat_id: int, revision: int) -> list[SentMessage]:
         """Non-deleted bot messages in ``chat_id`` sent or edited after ``revision``."""
         return [m for m in self.messages(chat_id) if m.revision > revision]
-
-    def incoming(self, chat_id: int, message_id: int) -> JSON | None:
-        """A message a user sent (as pushed), or ``None``."""
-        return self._incoming.get(chat_id, {}).get(message_id)
 
     def is_deleted(self, chat_id: int, message_id: int) -> bool:
         """Whether the bot deleted this message (its own or an incoming one)."""
@@ -968,23 +872,9 @@ class FakeBotApi:
             for key, value in body.items():
                 params[key] = _coerce(key, value) if isinstance(value, str) else value
             return params
-        form = await request.post()
+        form = await request.post()  # Relais uploads no file
         for key, value in form.items():
-            if isinstance(value, web.FileField):
-                params[key] = UploadedFile(
-                    field=key,
-                    filename=value.filename,
-                    content_type=value.content_type,
-                    data=value.file.read(),
-                )
-            else:
-                params[key] = _coerce(key, str(value))
-        # PTB uploads files as separate parts referenced by "attach://<part name>".
-        for key, value in list(params.items()):
-            if isinstance(value, str) and value.startswith("attach://"):
-                part = params.get(value.removeprefix("attach://"))
-                if isinstance(part, UploadedFile):
-                    params[key] = part
+            params[key] = _coerce(key, str(value))
         return params
 
     async def _handle(self, request: web.Request) -> web.Response:
@@ -1004,7 +894,7 @@ class FakeBotApi:
         """Answer one Bot API request (already decoded) as the HTTP server does: recorded in
         :attr:`calls`, with the injected faults; returns the HTTP status and the payload.
         ``InProcessRequest`` calls it directly, without HTTP."""
-        canonical, handler = self._handlers.get(method.lower(), (method, self._m_default))
+        canonical, handler = self._handlers.get(method.lower(), (method, self._m_unknown))
         call = ApiCall(canonical, params, time.monotonic())
         self.calls.append(call)
         polling = canonical == "getUpdates"
@@ -1051,17 +941,6 @@ class FakeBotApi:
             await self._pause(delay)
         return status, payload
 
-    async def _handle_file(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
-            return web.json_response(
-                {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
-            )
-        path = request.match_info["path"]
-        data = self.files.get(path.removeprefix("files/"))
-        if data is None:
-            data = f"fake content of {path}".encode()
-        return web.Response(body=data, content_type="application/octet-stream")
-
     # ------------------------------------------------------------------ param helpers
 
     @staticmethod
@@ -1080,15 +959,9 @@ class FakeBotApi:
             raise _bad(f"invalid {name} specified") from None
 
     def _chat_id(self, p: JSON, name: str = "chat_id") -> int:
-        value = self._required(p, name)
-        if isinstance(value, str) and value.startswith("@"):
-            for cid, chat in self._chats.items():
-                if str(chat.get("username", "")).lower() == value[1:].lower():
-                    return cid
-            raise _bad("chat not found")
         try:
-            return int(value)
-        except (TypeError, ValueError):
+            return int(self._required(p, name))
+        except (TypeError, ValueError):  # Relais never names a chat by its @username
             raise _bad("chat not found") from None
 
     def _chat(self, chat_id: int) -> JSON:
@@ -1133,17 +1006,12 @@ class FakeBotApi:
             return True
         return self._bot_rights.get(chat_id, {}).get(right, True)
 
-    def _render(self, text: str, parse_mode: Any) -> str:
-        if parse_mode is not None and str(parse_mode).lower() not in (
-            "html",
-            "markdown",
-            "markdownv2",
-        ):
-            raise _bad("unsupported parse_mode")
-        try:
-            return render(text, None if parse_mode is None else str(parse_mode))
-        except EntityParseError as exc:
-            raise _bad(f"can't parse entities: {exc}") from None
+    @staticmethod
+    def _plain(p: JSON) -> None:
+        """Relais sends plain text; formatting is not modelled, so it is refused rather
+        than accepted unchecked."""
+        if p.get("parse_mode") is not None or p.get("entities") is not None:
+            raise _bad("the fake Bot API does not model parse_mode or entities")
 
     def _check_markup(self, markup: Any) -> JSON | None:
         if markup is None:
@@ -1199,20 +1067,6 @@ class FakeBotApi:
             (chat_id, message_id) not in self._deleted_incoming
         )
 
-    def _check_reply(self, chat_id: int, p: JSON) -> None:
-        reply = p.get("reply_parameters")
-        target: Any = None
-        allow = bool(p.get("allow_sending_without_reply"))
-        if isinstance(reply, dict):
-            target = reply.get("message_id")
-            allow = allow or bool(reply.get("allow_sending_without_reply"))
-            if reply.get("chat_id") not in (None, chat_id):
-                return  # cross-chat replies are not modelled
-        elif p.get("reply_to_message_id") is not None:
-            target = p["reply_to_message_id"]
-        if target is not None and not allow and not self._message_exists(chat_id, int(target)):
-            raise _bad("message to be replied not found")
-
     def _store(self, chat_id: int, p: JSON, **fields: Any) -> SentMessage:
         self._revision += 1
         msg = SentMessage(
@@ -1252,10 +1106,6 @@ class FakeBotApi:
         msg.edits += 1
         msg.edit_date = builders.now()
 
-    def _new_file_id(self, kind: str) -> str:
-        self._file_counter += 1
-        return f"{kind}-bot-{self._file_counter}"
-
     @staticmethod
     def _commands_key(scope: Any, language_code: Any) -> tuple[str, str]:
         scope_obj = scope if isinstance(scope, dict) else {"type": "default"}
@@ -1279,43 +1129,25 @@ class FakeBotApi:
     def _method_table(self) -> dict[str, Handler]:
         table: dict[str, Handler] = {
             "getMe": self._m_get_me,
-            "logOut": self._m_true,
-            "close": self._m_true,
             "getUpdates": self._m_get_updates,
             "setWebhook": self._m_set_webhook,
             "deleteWebhook": self._m_delete_webhook,
-            "getWebhookInfo": self._m_get_webhook_info,
             "sendMessage": self._m_send_message,
             "editMessageText": self._m_edit_message_text,
-            "editMessageCaption": self._m_edit_message_caption,
-            "editMessageReplyMarkup": self._m_edit_message_reply_markup,
             "answerCallbackQuery": self._m_answer_callback_query,
             "deleteMessage": self._m_delete_message,
-            "deleteMessages": self._m_delete_messages,
             "pinChatMessage": self._m_pin_chat_message,
             "unpinChatMessage": self._m_unpin_chat_message,
-            "unpinAllChatMessages": self._m_unpin_all_chat_messages,
-            "getChat": self._m_get_chat,
             "getChatMember": self._m_get_chat_member,
             "getChatAdministrators": self._m_get_chat_administrators,
             "setMyCommands": self._m_set_my_commands,
-            "deleteMyCommands": self._m_delete_my_commands,
-            "getMyCommands": self._m_get_my_commands,
-            "sendChatAction": self._m_send_chat_action,
-            "copyMessage": self._m_copy_message,
-            "forwardMessage": self._m_forward_message,
-            "getFile": self._m_get_file,
         }
-        for kind in _MEDIA_KINDS:
-            table[f"send{kind.capitalize()}"] = self._media_sender(kind)
+        assert set(table) == METHODS
         return table
 
-    def _m_true(self, p: JSON) -> bool:
-        return True
-
-    def _m_default(self, p: JSON) -> bool:
-        """Any method not modelled: recorded, answered ``true``."""
-        return True
+    def _m_unknown(self, p: JSON) -> bool:
+        """A method Relais does not call: answered as Telegram answers an unknown one."""
+        raise BotApiError(404, "Not Found")
 
     def _m_get_me(self, p: JSON) -> JSON:
         return {
@@ -1409,158 +1241,30 @@ class FakeBotApi:
         self._undelivered.difference_update(int(u["update_id"]) for u in self._pending)
         self._pending = []
 
-    def _m_get_webhook_info(self, p: JSON) -> JSON:
-        info: JSON = {
-            "url": self.webhook_url,
-            "has_custom_certificate": False,
-            "pending_update_count": len(self._pending),
-        }
-        if self.webhook_url:
-            info["max_connections"] = 40
-            info["ip_address"] = HOST
-            if self.webhook_allowed_updates is not None:
-                info["allowed_updates"] = list(self.webhook_allowed_updates)
-        return info
-
     def _m_send_message(self, p: JSON) -> JSON:
         chat_id = self._writable_chat(p)
-        raw = p.get("text")
-        if raw is None or str(raw) == "":
-            raise _bad("message text is empty")
-        raw = str(raw)
-        text = self._render(raw, p.get("parse_mode"))
+        self._plain(p)
+        text = str(p.get("text") or "")
         if not text.strip():
             raise _bad("message text is empty")
         if utf16_len(text) > 4096:
             raise _bad("message is too long")
         markup = self._check_markup(p.get("reply_markup"))
-        self._check_reply(chat_id, p)
-        msg = self._store(
-            chat_id,
-            p,
-            text=text,
-            raw_text=raw,
-            parse_mode=p.get("parse_mode"),
-            entities=p.get("entities"),
-            reply_markup=markup,
-        )
-        return msg.to_dict()
+        return self._store(chat_id, p, text=text, reply_markup=markup).to_dict()
 
-    def _media_sender(self, kind: str) -> Handler:
-        def send(p: JSON) -> JSON:
-            return self._send_media(kind, p)
-
-        return send
-
-    def _media_payload(self, kind: str, value: Any) -> JSON:
-        if isinstance(value, UploadedFile):
-            file_id = self._new_file_id(kind)
-            self.files[file_id] = value.data
-        elif isinstance(value, str) and value:
-            file_id = value
-        else:
-            raise _bad(f"there is no {kind} in the request")
-        ident: JSON = {"file_id": file_id, "file_unique_id": f"u-{file_id}"[:32]}
-        if kind == "photo":
-            return {"photo": [{**ident, "width": 800, "height": 600}]}
-        if kind == "sticker":
-            return {
-                "sticker": {
-                    **ident,
-                    "width": 512,
-                    "height": 512,
-                    "is_animated": False,
-                    "is_video": False,
-                    "type": "regular",
-                }
-            }
-        if kind in ("voice", "audio"):
-            return {kind: {**ident, "duration": 1}}
-        if kind in ("video", "animation"):
-            return {kind: {**ident, "width": 640, "height": 480, "duration": 1}}
-        extra: JSON = {}
-        if isinstance(value, UploadedFile) and value.filename:
-            extra["file_name"] = value.filename
-        return {kind: {**ident, **extra}}
-
-    def _send_media(self, kind: str, p: JSON) -> JSON:
-        chat_id = self._writable_chat(p)
-        media = self._media_payload(kind, p.get(kind))
-        raw = p.get("caption")
-        caption = self._render(str(raw), p.get("parse_mode")) if raw else None
-        if caption is not None and utf16_len(caption) > 1024:
-            raise _bad("message caption is too long")
-        markup = self._check_markup(p.get("reply_markup"))
-        self._check_reply(chat_id, p)
-        msg = self._store(
-            chat_id,
-            p,
-            text=None,
-            kind=kind,
-            caption=caption,
-            raw_text=None if raw is None else str(raw),
-            parse_mode=p.get("parse_mode"),
-            entities=p.get("caption_entities"),
-            reply_markup=markup,
-            media=media,
-        )
-        return msg.to_dict()
-
-    def _m_edit_message_text(self, p: JSON) -> JSON | bool:
-        if p.get("inline_message_id"):
-            return True
+    def _m_edit_message_text(self, p: JSON) -> JSON:
         msg = self._editable(p)
-        if msg.kind != "text":
-            raise _bad("there is no text in the message to edit")
-        raw = p.get("text")
-        if raw is None or str(raw) == "":
-            raise _bad("message text is empty")
-        raw = str(raw)
-        text = self._render(raw, p.get("parse_mode"))
+        self._plain(p)
+        text = str(p.get("text") or "")
         if not text.strip():
             raise _bad("message text is empty")
         if utf16_len(text) > 4096:
             raise _bad("message is too long")
         # Like Telegram: an edit without reply_markup removes the inline keyboard.
         markup = self._check_markup(p.get("reply_markup"))
-        entities = p.get("entities")
-        if (text, raw, entities, markup) == (
-            msg.text,
-            msg.raw_text,
-            msg.entities,
-            msg.reply_markup,
-        ):
+        if (text, markup) == (msg.text, msg.reply_markup):
             raise BotApiError(400, NOT_MODIFIED)
-        msg.text, msg.raw_text, msg.entities, msg.reply_markup = text, raw, entities, markup
-        msg.parse_mode = p.get("parse_mode")
-        self._touch_message(msg)
-        return msg.to_dict()
-
-    def _m_edit_message_caption(self, p: JSON) -> JSON | bool:
-        if p.get("inline_message_id"):
-            return True
-        msg = self._editable(p)
-        if msg.kind == "text":
-            raise _bad("there is no caption in the message to edit")
-        raw = p.get("caption")
-        caption = self._render(str(raw), p.get("parse_mode")) if raw else None
-        if caption is not None and utf16_len(caption) > 1024:
-            raise _bad("message caption is too long")
-        markup = self._check_markup(p.get("reply_markup"))
-        if (caption, markup) == (msg.caption, msg.reply_markup):
-            raise BotApiError(400, NOT_MODIFIED)
-        msg.caption, msg.raw_text, msg.reply_markup = caption, raw, markup
-        self._touch_message(msg)
-        return msg.to_dict()
-
-    def _m_edit_message_reply_markup(self, p: JSON) -> JSON | bool:
-        if p.get("inline_message_id"):
-            return True
-        msg = self._editable(p)
-        markup = self._check_markup(p.get("reply_markup"))
-        if markup == msg.reply_markup or (not markup and not msg.reply_markup):
-            raise BotApiError(400, NOT_MODIFIED)
-        msg.reply_markup = markup
+        msg.text, msg.reply_markup = text, markup
         self._touch_message(msg)
         return msg.to_dict()
 
@@ -1598,16 +1302,6 @@ class FakeBotApi:
             raise BotApiError(400, DELETE_NOT_FOUND)
         return True
 
-    def _m_delete_messages(self, p: JSON) -> bool:
-        chat_id = self._writable_chat(p)
-        ids = p.get("message_ids")
-        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
-            raise _bad("message_ids must be a list of 1-100 identifiers")
-        for mid in ids:  # Telegram skips the ones it cannot find.
-            with contextlib.suppress(BotApiError):
-                self._delete_one(chat_id, int(mid))
-        return True
-
     def _check_pin_rights(self, chat_id: int) -> None:
         if not self._bot_can(chat_id, "can_pin_messages"):
             raise _bad("not enough rights to manage pinned messages in the chat")
@@ -1643,35 +1337,6 @@ class FakeBotApi:
             self._unpin(chat_id, self._pins[chat_id][-1])
         return True
 
-    def _m_unpin_all_chat_messages(self, p: JSON) -> bool:
-        chat_id = self._writable_chat(p)
-        self._check_pin_rights(chat_id)
-        for mid in list(self._pins[chat_id]):
-            self._unpin(chat_id, mid)
-        return True
-
-    def _m_get_chat(self, p: JSON) -> JSON:
-        chat_id = self._known_chat(p)
-        info: JSON = {
-            **self._chat(chat_id),
-            "accent_color_id": 0,
-            "max_reaction_count": 11,
-            "accepted_gift_types": {
-                "unlimited_gifts": False,
-                "limited_gifts": False,
-                "unique_gifts": False,
-                "premium_subscription": False,
-                "gifts_from_channels": False,
-            },
-        }
-        pins = self._pins.get(chat_id)
-        if pins:
-            bot_msg = self.message(chat_id, pins[-1])
-            pinned = bot_msg.to_dict() if bot_msg else self.incoming(chat_id, pins[-1])
-            if pinned is not None:
-                info["pinned_message"] = pinned
-        return info
-
     def _m_get_chat_member(self, p: JSON) -> JSON:
         chat_id = self._known_chat(p)
         return self._member(chat_id, self._int(p, "user_id"))
@@ -1703,63 +1368,3 @@ class FakeBotApi:
             {"command": c["command"], "description": c["description"]} for c in commands
         ]
         return True
-
-    def _m_delete_my_commands(self, p: JSON) -> bool:
-        self._commands.pop(self._commands_key(p.get("scope"), p.get("language_code")), None)
-        return True
-
-    def _m_get_my_commands(self, p: JSON) -> list[JSON]:
-        return self.commands(scope=p.get("scope"), language_code=str(p.get("language_code") or ""))
-
-    def _m_send_chat_action(self, p: JSON) -> bool:
-        self._writable_chat(p)
-        if p.get("action") not in _CHAT_ACTIONS:
-            raise _bad("wrong parameter action in request")
-        return True
-
-    def _source_message(self, p: JSON, what: str) -> JSON:
-        from_chat = self._known_chat(p, "from_chat_id")
-        mid = self._int(p, "message_id")
-        if not self._message_exists(from_chat, mid):
-            raise _bad(f"message to {what} not found")
-        bot_msg = self.message(from_chat, mid)
-        return bot_msg.to_dict() if bot_msg else dict(self._incoming[from_chat][mid])
-
-    def _copy_into(self, chat_id: int, source: JSON, p: JSON) -> SentMessage:
-        markup = self._check_markup(p.get("reply_markup"))
-        if "text" in source:
-            return self._store(
-                chat_id, p, text=source["text"], raw_text=source["text"], reply_markup=markup
-            )
-        kind = next((k for k in _MEDIA_KINDS if k in source), "document")
-        caption = p.get("caption", source.get("caption"))
-        return self._store(
-            chat_id,
-            p,
-            text=None,
-            kind=kind,
-            caption=caption,
-            raw_text=caption,
-            reply_markup=markup,
-            media={kind: source.get(kind, {"file_id": "unknown", "file_unique_id": "unknown"})},
-        )
-
-    def _m_copy_message(self, p: JSON) -> JSON:
-        chat_id = self._writable_chat(p)
-        source = self._source_message(p, "copy")
-        return {"message_id": self._copy_into(chat_id, source, p).message_id}
-
-    def _m_forward_message(self, p: JSON) -> JSON:
-        chat_id = self._writable_chat(p)
-        source = self._source_message(p, "forward")
-        return self._copy_into(chat_id, source, {**p, "reply_markup": None}).to_dict()
-
-    def _m_get_file(self, p: JSON) -> JSON:
-        file_id = str(self._required(p, "file_id"))
-        size = len(self.files.get(file_id, b"")) or 16
-        return {
-            "file_id": file_id,
-            "file_unique_id": f"u-{file_id}"[:32],
-            "file_size": size,
-            "file_path": f"files/{file_id}",
-        }
