@@ -117,7 +117,6 @@ class Reply:
     text: str
     keyboard: Keyboard = ()
     edit: bool = False
-    notice: str | None = None  # short toast for the button press, if any
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,23 @@
 """Where conversations and anonymous statistics are kept.
 
-``open_storage(url)`` picks the backend from ``DATABASE_URL``: ``sqlite:///file`` (default)
+``storage_from_url(url)`` picks the backend from ``DATABASE_URL``: ``sqlite:///file`` (default)
 or ``postgresql://...`` (scale-out, extra ``postgres``).
 """
 
 from __future__ import annotations
 
-from bot.storage.base import Storage, Stored
-from bot.storage.sqlite import SqliteStorage
+from bot.storage.base import Storage
 
-__all__ = ["SqliteStorage", "Storage", "Stored", "storage_from_url"]
+__all__ = ["storage_from_url"]
 
 
 def storage_from_url(url: str) -> Storage:
     """The backend for ``url``; not yet opened (use ``async with``)."""
     if url.startswith("sqlite://"):
+        # Imported here, like PostgreSQL: code that only needs the interface
+        # (``bot.storage.base``) loads no backend.
+        from bot.storage.sqlite import SqliteStorage
+
         path = url.removeprefix("sqlite://")
         path = path.removeprefix("/") if path.startswith("/") else path
         return SqliteStorage(path or ":memory:")

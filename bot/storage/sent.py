@@ -56,9 +56,6 @@ class PendingSent:
         """The person asked to be forgotten, or their messages were deleted."""
         self._rows = [row for row in self._rows if row.user_key != user_key]
 
-    def __len__(self) -> int:
-        return len(self._rows)
-
 
 class BatchedSent(Storage):
     """A backend whose message ids wait in memory and go to the database in batches.
