@@ -363,7 +363,9 @@ async def test_what_relais_does_not_use_is_refused_not_faked(api: FakeBotApi, bo
 # --------------------------------------------------------------------------- groups
 
 
-async def test_group_state_parses_in_ptb(api: FakeBotApi, bot: Bot) -> None:
+async def test_group_members_and_bot_rights_parse_in_ptb_and_are_enforced(
+    api: FakeBotApi, bot: Bot
+) -> None:
     api.push_update(builders.group_command(GROUP, USER, "aide", bot_username="relais_test_bot"))
     api.set_chat_member(GROUP, 1, "creator")
     api.set_chat_member(GROUP, 2, "administrator")
@@ -402,7 +404,9 @@ async def test_group_state_parses_in_ptb(api: FakeBotApi, bot: Bot) -> None:
     assert await bot.delete_message(GROUP, command_id)
 
 
-async def test_migrated_and_kicked_groups(api: FakeBotApi, bot: Bot) -> None:
+async def test_a_migrated_group_raises_chat_migrated_and_a_kicked_bot_forbidden(
+    api: FakeBotApi, bot: Bot
+) -> None:
     api.push_update(builders.group_command(GROUP, USER, "aide"))
     api.push_update(builders.migrate(GROUP, -1001234567890))
     with pytest.raises(ChatMigrated) as info:

@@ -191,7 +191,7 @@ async def test_blocked_user_does_not_crash_the_bot(
         assert fr.starts(replies[0].text, "welcome") and "3018" in replies[0].text
 
 
-async def test_flow_changed_while_a_teen_is_in_it(
+async def test_a_flow_changed_mid_conversation_apologises_and_resumes_nearby(
     api: FakeBotApi, tmp_path: Path, fr: Texts
 ) -> None:
     """A volunteer removes a question and restarts the bot: people in the middle of it

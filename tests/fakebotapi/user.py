@@ -79,19 +79,6 @@ class SimulatedUser:
         msg = self.keyboard_message()
         return msg.buttons() if msg else []
 
-    def reply_keyboard(self) -> list[list[str]]:
-        """Labels of the custom reply keyboard currently shown (``[]`` if none/removed)."""
-        for msg in reversed(self.messages):
-            markup = msg.reply_markup or {}
-            if markup.get("remove_keyboard"):
-                return []
-            rows = markup.get("keyboard")
-            if isinstance(rows, list):
-                return [
-                    [b if isinstance(b, str) else str(b.get("text")) for b in row] for row in rows
-                ]
-        return []
-
     @property
     def last_answer(self) -> JSON | None:
         """Parameters of ``answerCallbackQuery`` for the last press (``None`` if unanswered)."""
@@ -190,16 +177,6 @@ class SimulatedUser:
             builders.photo(self.user_id, caption=caption, message_id=self._next_id()), quiet
         )
 
-    async def send_voice(self, *, quiet: float | None = None) -> list[SentMessage]:
-        """Send a voice note."""
-        return await self._dispatch(builders.voice(self.user_id, message_id=self._next_id()), quiet)
-
-    async def send_document(self, *, quiet: float | None = None) -> list[SentMessage]:
-        """Send a file."""
-        return await self._dispatch(
-            builders.document(self.user_id, message_id=self._next_id()), quiet
-        )
-
     async def edit(
         self, message_id: int, text: str, *, quiet: float | None = None
     ) -> list[SentMessage]:
@@ -220,18 +197,6 @@ class SimulatedUser:
             self.api.bot_id,
             "member",
             "kicked",
-            is_bot=True,
-            bot_username=self.api.bot_username,
-        )
-        return await self._dispatch(update, quiet)
-
-    async def unblock(self, *, quiet: float | None = None) -> list[SentMessage]:
-        """Unblock the bot (``my_chat_member`` kicked -> member)."""
-        update = builders.chat_member_update(
-            self.chat_id,
-            self.api.bot_id,
-            "kicked",
-            "member",
             is_bot=True,
             bot_username=self.api.bot_username,
         )
