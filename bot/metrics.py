@@ -63,6 +63,13 @@ class Metrics:
         self.emergency_shown = Counter(
             "relais_emergency_shown", "Times the emergency numbers were shown", registry=r
         )
+        self.crisis_answers = Counter(
+            "relais_crisis_answers",
+            "Answers to typed words of crisis, by tier (self, others) and where the words "
+            "were read (text, caption, command, start, edited, group)",
+            ["tier", "source"],
+            registry=r,
+        )
 
     # -- DialogueObserver ---------------------------------------------------------------
 
@@ -74,6 +81,15 @@ class Metrics:
                 self.flows_completed.labels(stat.flow or "").inc()
             elif stat.kind == "emergency_shown":
                 self.emergency_shown.inc()
+                if stat.choice:  # words of crisis (not /urgence): tier and source
+                    self.crisis_answer(stat.choice, stat.dimension or "")
+
+    def unsaved(self, outcome: Outcome) -> None:
+        self.saved(outcome)  # counted all the same: the replies go out
+
+    def crisis_answer(self, tier: str, source: str) -> None:
+        """Labels are our own words (``Tier``, ``Source``), never what was typed."""
+        self.crisis_answers.labels(tier, source).inc()
 
     def conflict(self) -> None:
         self.conflicts.inc()

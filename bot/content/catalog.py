@@ -16,6 +16,7 @@ from bot.content.crisis_lists import load_crisis_words
 from bot.content.flows import Flow, LoadedFlow, load_flows
 from bot.content.locales import Locales, load_locales
 from bot.content.resources import Resources, load_resources
+from bot.domain.crisis import Tier
 from bot.errors import ConfigError, Problem
 
 T = TypeVar("T")
@@ -24,6 +25,18 @@ ENTRY_FLOW = "start"
 # Shown in the very first reply, on /aide, /stop and whenever something goes wrong.
 MAIN_RESOURCE = "fr-3018"
 EMERGENCY_RESOURCES = ("fr-112", "fr-17", "fr-114", "fr-3114", "fr-119")
+# The answer to typed words of crisis, per tier, in the order to call: a life at risk
+# from oneself needs 3114 first, danger from someone the police first.
+CRISIS_RESOURCES: dict[Tier, tuple[str, ...]] = {
+    Tier.SELF: ("fr-3114", "fr-112", "fr-15"),
+    Tier.OTHERS: ("fr-17", "fr-112", "fr-114", "fr-3018", "fr-119"),
+}
+# Numbers given a copy button (Telegram refuses ``tel:`` links), per answer.
+CRISIS_COPY: dict[Tier, tuple[str, ...]] = {
+    Tier.SELF: ("fr-3114", "fr-112"),
+    Tier.OTHERS: ("fr-17", "fr-112"),
+}
+EMERGENCY_COPY = ("fr-112", "fr-3114")
 
 
 @dataclass(eq=False)  # hashed by identity: the engine caches keyboards per catalog

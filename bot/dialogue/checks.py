@@ -12,9 +12,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.content.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog, read_catalog
+from bot.content.catalog import (
+    CRISIS_COPY,
+    CRISIS_RESOURCES,
+    EMERGENCY_COPY,
+    EMERGENCY_RESOURCES,
+    MAIN_RESOURCE,
+    Catalog,
+    read_catalog,
+)
 from bot.content.flows import BACK, SKIP, LoadedFlow
 from bot.content.locales import REFERENCE_LOCALE
+from bot.dialogue.crisis_answer import CRISIS_KEYS
 from bot.dialogue.group_texts import GROUP_KEYS
 from bot.dialogue.menus import MENU_KEYS, menu_problems
 from bot.dialogue.render import MAX_TEXT, step_text, summary_text
@@ -83,7 +92,7 @@ _SAMPLE_NOW = (
 
 
 def used_keys(catalog: Catalog) -> set[str]:
-    keys = set(ENGINE_KEYS) | set(GROUP_KEYS)  # group texts: bot/domain/group.py
+    keys = set(ENGINE_KEYS) | set(GROUP_KEYS) | set(CRISIS_KEYS)
     for loaded in catalog.flows.values():
         for step in loaded.flow.steps.values():
             keys.add(step.text)
@@ -227,7 +236,8 @@ def check_catalog(
 ) -> list[Problem]:
     """Every cross-file problem; warnings (``Problem.warning``) do not stop the bot."""
     problems = catalog.locales.check(used_keys(catalog))
-    for rid in (MAIN_RESOURCE, *EMERGENCY_RESOURCES):
+    crisis = [rid for ids in (*CRISIS_RESOURCES.values(), *CRISIS_COPY.values()) for rid in ids]
+    for rid in dict.fromkeys((MAIN_RESOURCE, *EMERGENCY_RESOURCES, *EMERGENCY_COPY, *crisis)):
         if rid not in catalog.resources:
             problems.append(Problem("flows/resources/", 1, f"resource '{rid}' is required"))
     for loaded in catalog.flows.values():

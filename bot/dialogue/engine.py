@@ -16,6 +16,7 @@ from weakref import WeakKeyDictionary
 
 from bot.content.catalog import EMERGENCY_RESOURCES, MAIN_RESOURCE, Catalog
 from bot.content.flows import BACK, FLOW_JUMP, SKIP, Flow, Step
+from bot.dialogue.crisis_answer import answer_locale, copy_buttons, crisis_text, safety_line
 from bot.dialogue.render import help_line, resource_block, step_text, summary_text
 from bot.domain.conversation import (
     COPY_TEXT_LIMIT,
@@ -28,10 +29,12 @@ from bot.domain.conversation import (
     Outcome,
     Press,
     Reply,
+    Source,
     Stat,
     Text,
     Unsupported,
 )
+from bot.domain.group import looks_like_token
 from bot.domain.policy import Policy
 
 NAV_START, NAV_RESUME = "nav:start", "nav:resume"
@@ -107,6 +110,17 @@ class Engine:
         turn = _Turn(self.catalog, conv, now, self.policy)
         return Reply(turn.t("nudge.reminder") + "\n\n" + turn.help(), turn.resume_or_start())
 
+    def unavailable(self, language_code: str | None, event: Event, now: dt.datetime) -> Outcome:
+        """What to say when the conversation cannot be read or saved (the database is
+        down): words of crisis get their answer first, as always, since detecting them
+        needs nothing stored; then a calm apology with 3018. Nothing is saved."""
+        turn = _Turn(self.catalog, self.new_conversation(language_code), now, self.policy)
+        words = words_of(event)
+        answered = words is not None and turn.crisis(*words)
+        if not (isinstance(event, Text) and event.edited and not answered):
+            turn.say(turn.t("error.storage", help=turn.help()))
+        return Outcome(turn.conv, tuple(turn.replies), tuple(turn.stats))
+
 
 def advance(
     catalog: Catalog,
@@ -120,14 +134,21 @@ def advance(
     turn = _Turn(catalog, conv, now, policy or Policy())
     if apology:
         turn.say(turn.t("flow.updated"))
+    # Words of crisis are answered before anything else, wherever they were typed. A
+    # message of words is then answered; a command still does what it was asked to.
+    words = words_of(event)
+    answered = words is not None and turn.crisis(*words)
     if isinstance(event, Command):
         turn.command(event)
     elif isinstance(event, Press):
         turn.press(event.data)
+    elif answered:
+        pass
     elif isinstance(event, Text):
-        turn.text(event.text)
+        if not event.edited:  # an edit without words of crisis changes nothing
+            turn.text()
     elif isinstance(event, Unsupported):
-        turn.unsupported(event.kind)
+        turn.unsupported(event.kind, typed=bool(event.caption.strip()))
     return Outcome(
         turn.conv,
         tuple(turn.replies),
@@ -135,6 +156,27 @@ def advance(
         forget=turn.forget,
         erase_messages=turn.erase_messages,
     )
+
+
+def words_of(event: Event) -> tuple[str, Source] | None:
+    """The words a person typed in ``event`` and where, to be read for crisis."""
+    if isinstance(event, Text):
+        return event.text, Source.EDITED if event.edited else Source.TEXT
+    if isinstance(event, Unsupported) and event.caption:
+        return event.caption, Source.CAPTION
+    if isinstance(event, Command):
+        if event.name == "start":
+            # A group's token (``/start g...``) is ours, not words; anything else was typed.
+            return None if looks_like_token(event.args) else (event.args, Source.START)
+        # The name too: ``/suicide`` is typed words, whatever the command menu says.
+        return f"{event.name} {event.args}", Source.COMMAND
+    return None
+
+
+def _shows_help(step: Step) -> bool:
+    """Leaving this step keeps its message on screen (the next one is sent anew): the
+    emergency numbers after "yes, in danger", or the help at the end, must stay visible."""
+    return step.end or bool(step.resources)
 
 
 def _reconcile(catalog: Catalog, conv: Conversation) -> tuple[Conversation, bool]:
@@ -349,7 +391,8 @@ class _Turn:
             # The channel deletes what it can and reports; the engine only asks for it.
             self.erase_messages = True
         else:
-            self.say(self.t("command.unknown") + "\n\n" + self.help(), self.resume_or_start())
+            text = self.t("command.unknown") + "\n" + self.safety() + "\n\n" + self.help()
+            self.say(text, self.resume_or_start())
 
     def restart(self, *, edit: bool = False) -> None:
         """Welcome with 3018 first, so someone who reads nothing more still has help."""
@@ -361,9 +404,37 @@ class _Turn:
         self.show_step(edit=edit)
 
     def emergency(self) -> None:
+        """/urgence: every emergency number at once."""
         block = resource_block(self.catalog, EMERGENCY_RESOURCES, self.conv.locale, self.now)
         self.stats.append(Stat("emergency_shown", flow=self.conv.flow, step=self.conv.step))
-        self.say(self.t("emergency.text") + "\n\n" + block, self.resume_or_start())
+        rows = (copy_buttons(self.catalog, None, self.conv.locale), *self.resume_or_start())
+        self.say(self.t("emergency.text") + "\n\n" + block, rows)
+
+    def crisis(self, words: str, source: Source) -> bool:
+        """Answer words of crisis with the numbers that fit the danger, in the language
+        they were typed in; False when ``words`` hold none."""
+        hit = self.catalog.crisis.detect(words)
+        if hit is None:
+            return False
+        locale = answer_locale(self.catalog, hit, self.conv.locale)
+        text = crisis_text(self.catalog, hit.tier, locale, self.now)
+        resume = (
+            Button(self.catalog.locales.text(locale, "button.resume"), data=NAV_RESUME)
+            if self.conv.active
+            else Button(self.catalog.locales.text(locale, "button.start"), data=NAV_START)
+        )
+        rows = (copy_buttons(self.catalog, hit.tier, locale), (resume,))
+        self.stats.append(
+            Stat(
+                "emergency_shown",
+                flow=self.conv.flow,
+                step=self.conv.step,
+                dimension=source,
+                choice=hit.tier,
+            )
+        )
+        self.say(text, rows)
+        return True
 
     def press(self, data: str) -> None:
         if data == NAV_START:
@@ -431,7 +502,7 @@ class _Turn:
                 answers.pop(dimension, None)
             self.conv = self.conv.with_(answers=answers)
             self.enter(target_flow, previous, history=self.conv.history[:-1])
-            self.show_step(edit=True)
+            self.show_step(edit=not _shows_help(step))
             return True
         if choice_id == SKIP and step.skip:
             target, recorded = step.skip, SKIPPED
@@ -455,8 +526,7 @@ class _Turn:
             self.enter(other, other.start, history=(f"{flow.id}:{here}",))
         else:
             self.enter(flow, target, history=(*self.conv.history, here))
-        # Leaving an end step keeps its help on screen: the next step is a new message.
-        self.show_step(edit=not step.end)
+        self.show_step(edit=not _shows_help(step))
         return True
 
     def stale(self) -> None:
@@ -464,19 +534,23 @@ class _Turn:
         self.say(self.t("nudge.stale"))
         self.show_step()
 
-    def text(self, text: str) -> None:
-        if self.catalog.crisis.mentions(text):
-            self.emergency()
-            return
+    def safety(self) -> str:
+        return safety_line(self.catalog, self.conv.locale)
+
+    def text(self) -> None:
+        """Typed text that is not words of crisis: the buttons, and one line of safety in
+        case the words meant more than we understood."""
         if self.conv.active:
-            self.say(self.t("nudge.buttons"))
+            self.say(self.t("nudge.buttons") + "\n" + self.safety())
             self.show_step()
         else:
-            self.say(self.t("nudge.start") + "\n\n" + self.help(), self.start_button())
+            text = self.t("nudge.start") + "\n" + self.safety() + "\n\n" + self.help()
+            self.say(text, self.start_button())
 
-    def unsupported(self, kind: str) -> None:
+    def unsupported(self, kind: str, *, typed: bool = False) -> None:
+        """``typed``: it came with words (a caption), which get the safety line too."""
         key = "nudge.photo" if kind in {"photo", "document", "video"} else "nudge.unsupported"
-        self.say(self.t(key))
+        self.say(self.t(key) + ("\n" + self.safety() if typed else ""))
         if self.conv.active:
             self.show_step()
         else:

@@ -50,6 +50,9 @@ class DialogueObserver(Protocol):
     def saved(self, outcome: Outcome) -> None:
         """A turn was saved; its replies are about to be sent."""
 
+    def unsaved(self, outcome: Outcome) -> None:
+        """The database failed; these replies (crisis answer, apology) go out unsaved."""
+
     def conflict(self) -> None:
         """Another writer saved the conversation first; the turn is re-applied."""
 
@@ -164,12 +167,6 @@ class Dialogue:
         """The language the bot speaks for ``language_code`` (the default if it has none)."""
         return self.engine.catalog.locales.resolve(language_code)
 
-    def unavailable(self, language_code: str | None, now: dt.datetime) -> str:
-        """What to say while the database is down: calmly, with 3018 (which needs none)."""
-        catalog = self.engine.catalog
-        locale = catalog.locales.resolve(language_code)
-        return catalog.locales.text(locale, "error.storage", help=help_line(catalog, locale, now))
-
     # -- the ids of the messages a private chat shows, for /effacer ---------------------
 
     def record_sent(self, user_key: str, message_ids: Sequence[int], now: dt.datetime) -> None:
@@ -261,6 +258,14 @@ class Dialogue:
             return None
         settings = await self.storage.group_by_token(payload)
         return None if settings is None else Origin(settings.key, settings.locale)
+
+    def unavailable(self, language_code: str | None, event: Event, now: dt.datetime) -> Outcome:
+        """What to say when ``handle`` failed for want of a database: the answer to words
+        of crisis first (detecting them needs no storage), then a calm apology with 3018."""
+        outcome = self.engine.unavailable(language_code, event, now)
+        if self.observer:
+            self.observer.unsaved(outcome)
+        return outcome
 
     async def ping(self) -> None:
         """Raise ``StorageError`` while the database does not answer (health checks)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 SKIPPED = "skipped"  # the recorded value when someone prefers not to answer
@@ -75,19 +76,35 @@ class Press:
 
 @dataclass(frozen=True)
 class Text:
-    """Free text. Read to react (crisis words, a nudge to use buttons), never stored."""
+    """Free text. Read to react (crisis words, a nudge to use buttons), never stored.
+    ``edited``: the person changed an earlier message; read for crisis words only."""
 
     text: str
+    edited: bool = False
 
 
 @dataclass(frozen=True)
 class Unsupported:
-    """A sticker, photo, voice note... something the bot cannot read."""
+    """A sticker, photo, voice note... something the bot cannot read, and the words
+    typed under it (a photo's caption), read like any text."""
 
     kind: str
+    caption: str = ""
 
 
 Event = Command | Press | Text | Unsupported
+
+
+class Source(StrEnum):
+    """Where words of crisis were read: a label of the metrics and of the event log,
+    never the words themselves."""
+
+    TEXT = "text"
+    CAPTION = "caption"
+    COMMAND = "command"  # a command's arguments (``/aide je veux mourir``)
+    START = "start"  # a ``/start`` payload that is not a group's token
+    EDITED = "edited"
+    GROUP = "group"  # a command's arguments in a group
 
 
 # --- replies: what the bot says --------------------------------------------------------
@@ -123,7 +140,9 @@ class Reply:
 class Stat:
     """An anonymous statistics event: what happened, never who."""
 
-    kind: str  # flow_started, step_answered, flow_completed, emergency_shown, resource_shown
+    # flow_started, step_answered, flow_completed, emergency_shown, resource_shown. For
+    # emergency_shown after words of crisis: dimension is the Source, choice the Tier.
+    kind: str
     flow: str | None = None
     step: str | None = None
     dimension: str | None = None

@@ -482,8 +482,9 @@ async def test_crisis_words_mid_flow_get_emergency_numbers_first(
     api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], catalog: Catalog
 ) -> None:
     """Through the real Telegram path: a teen in each language, one question into a flow,
-    types a crisis phrase; the very next message carries 112, 3114 and 119, in their
-    language, and a button takes them back to where they were."""
+    types a crisis phrase; the very next message is the answer to thoughts of suicide
+    (3114, 112, 15), in their language, with the numbers to copy, and a button takes them
+    back to where they were."""
     assert sorted(CRISIS_MESSAGE) == SHIPPED
     texts = catalog.locales
     async with relais_in_process(api, dialogue_factory()):
@@ -497,10 +498,11 @@ async def test_crisis_words_mid_flow_get_emergency_numbers_first(
 
             replies = await teen.send(CRISIS_MESSAGE[code])
             first = replies[0].text
-            for number in ("112", "3114", "119"):
-                assert number in first, f"[{code}] {number} missing from {first!r}"
-            assert first.startswith(texts.text(code, "emergency.text")), code
-            assert teen.buttons() == [[texts.text(code, "button.resume")]], code
+            for number in ("3114", "112", "15"):
+                assert f"📞 {number}" in first, f"[{code}] {number} missing from {first!r}"
+            assert first.startswith(texts.text(code, "crisis.self")), code
+            copy = [texts.text(code, "crisis.copy", number=n) for n in ("3114", "112")]
+            assert teen.buttons() == [copy, [texts.text(code, "button.resume")]], code
 
             back = await teen.press(texts.text(code, "button.resume"))
             assert back[-1].text == question.text, code

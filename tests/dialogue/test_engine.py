@@ -195,7 +195,7 @@ def test_crisis_words_answered_with_emergency_first(
     assert fr.starts(outcome.replies[0].text, "emergency.text")
     assert "112" in outcome.replies[0].text and "3114" in outcome.replies[0].text
     assert [s.kind for s in outcome.stats] == ["emergency_shown"]
-    assert outcome.replies[0].keyboard[0][0].data == NAV_RESUME
+    assert outcome.replies[0].keyboard[-1][0].data == NAV_RESUME
 
 
 def test_without_conversation_text_offers_start_and_3018(

@@ -164,10 +164,19 @@ def build_application(
     private = PrivateChat(dialogue, secret, retry or RetryPolicy())
     in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(in_private, private.on_message))
+    edited = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
+    application.add_handler(MessageHandler(edited, private.on_edit))
     application.add_handler(CallbackQueryHandler(private.on_press))
     application.add_error_handler(on_error)
     return application
 
 
 def allowed_updates() -> list[str]:
-    return [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER, Update.CHAT_MEMBER]
+    # Edited messages: words of crisis added to a message after it was sent count too.
+    return [
+        Update.MESSAGE,
+        Update.EDITED_MESSAGE,
+        Update.CALLBACK_QUERY,
+        Update.MY_CHAT_MEMBER,
+        Update.CHAT_MEMBER,
+    ]

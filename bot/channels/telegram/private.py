@@ -68,6 +68,25 @@ class PrivateChat:
             incoming=message.message_id,
         )
 
+    async def on_edit(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message the person changed: its new words are read for crisis (words added
+        later count as much as the first ones); otherwise nothing is said."""
+        message = update.edited_message
+        user = update.effective_user
+        if message is None or user is None:
+            return
+        words = message.text or message.caption
+        if not words:
+            return
+        await self.turn(
+            context,
+            user.id,
+            user.language_code,
+            Text(words, edited=True),
+            message.chat_id,
+            update_id=update.update_id,
+        )
+
     async def origin_of(self, event: Event) -> Origin | None:
         """The group whose card or /aide button opened this chat (``/start <token>``).
 
@@ -75,7 +94,10 @@ class PrivateChat:
         """
         if not isinstance(event, Command) or event.name != "start":
             return None
-        return await self.dialogue.origin(event.args)
+        try:
+            return await self.dialogue.origin(event.args)
+        except StorageError:  # the turn meets the same failure and answers it
+            return None
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press. Always answered, or the person's app shows a spinner."""
@@ -131,7 +153,8 @@ class PrivateChat:
             except StorageError as exc:
                 if pause is None:
                     log.error("database unavailable (%s); sent 3018 instead", storage_reason(exc))
-                    await self.apologise(context, chat_id, language_code, now, query)
+                    fallback = self.dialogue.unavailable(language_code, event, now)
+                    await self.apologise(context, chat_id, fallback, query)
                     raise  # the webhook answers 500: Telegram delivers the update again
                 log.warning(
                     "database unavailable (%s); retry in %.1f s", storage_reason(exc), pause
@@ -160,17 +183,15 @@ class PrivateChat:
         self,
         context: ContextTypes.DEFAULT_TYPE,
         chat_id: int,
-        language_code: str | None,
-        now: dt.datetime,
+        fallback: Outcome,
         query: CallbackQuery | None,
     ) -> None:
-        """The database is down: say so calmly, and give 3018, which needs no database."""
-        text = self.dialogue.unavailable(language_code, now)
+        """The database is down: the answer to words of crisis if there were any, then a
+        calm apology with 3018 (``Dialogue.unavailable``; neither needs the database)."""
         if query is not None:
             await answer(query)
         with contextlib.suppress(TelegramError):
-            message = partial(context.bot.send_message, chat_id, text)
-            await retrying(message, self.retry.telegram, "sendMessage")
+            await send(context, chat_id, fallback, None, self.retry.telegram)
 
     async def erase(
         self,
@@ -205,6 +226,7 @@ def event_of(message: Message) -> Event:
             head, _, args = text[1:].partition(" ")
             return Command(head.split("@")[0].lower(), args.strip())
         return Text(text)
+    caption = message.caption or ""  # words under a photo, a video, a file...
     for kind in (
         "sticker",
         "photo",
@@ -219,5 +241,5 @@ def event_of(message: Message) -> Event:
         "poll",
     ):
         if getattr(message, kind, None):
-            return Unsupported(kind)
-    return Unsupported("other")
+            return Unsupported(kind, caption)
+    return Unsupported("other", caption)

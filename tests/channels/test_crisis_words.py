@@ -1,0 +1,174 @@
+"""Every word a child sends is read, through the real Telegram path (the PTB Application
+talking HTTP to the local Bot API server): a photo's caption, a command's arguments, a
+``/start`` payload, an edited message. Words of crisis in any of them bring the answer
+that fits first, counted in ``/metrics`` and in the event log by tier and source, never
+with the words. Also: the emergency numbers stay on screen after "yes, in danger", and a
+crisis text still gets its answer while the database is failing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from bot.channels.telegram.retry import RetryPolicy
+from bot.content.catalog import Catalog
+from bot.dialogue.engine import Engine
+from bot.dialogue.service import Dialogue
+from bot.metrics import Metrics
+from bot.storage.sqlite import SqliteStorage
+from tests.crowd import eventually
+from tests.fakebotapi import FakeBotApi, builders
+from tests.fakebotapi.server import SentMessage
+from tests.harness import EVER, relais
+
+FAST = RetryPolicy(telegram=(0.1, 0.2, 0.4), storage=(0.2, 0.4))
+WORDS = "je veux mourir"  # today's word lists hold it (tier "self")
+
+
+def copied(message: SentMessage) -> list[str]:
+    keyboard = message.inline_keyboard
+    return [b["copy_text"]["text"] for row in keyboard for b in row if "copy_text" in b]
+
+
+def is_self_answer(catalog: Catalog, message: SentMessage, locale: str = "fr") -> bool:
+    text = message.text or ""
+    return text.startswith(catalog.locales.text(locale, "crisis.self")) and copied(message) == [
+        "3114",
+        "112",
+    ]
+
+
+@pytest.fixture
+def counted(catalog: Catalog, tmp_path: Path) -> tuple[Dialogue, Metrics]:
+    metrics = Metrics()
+    storage = SqliteStorage(tmp_path / "crisis.sqlite3")
+    return Dialogue(Engine(catalog), storage, observer=metrics), metrics
+
+
+async def test_words_in_a_caption_a_command_a_start_payload_and_an_edit_are_answered(
+    api: FakeBotApi, catalog: Catalog, counted: tuple[Dialogue, Metrics]
+) -> None:
+    dialogue, metrics = counted
+    async with relais(api, dialogue):
+        caption = api.user(4101)
+        replies = await caption.send_photo(caption=WORDS)
+        assert is_self_answer(catalog, replies[0])
+
+        command = api.user(4102)
+        await command.send("/start")
+        replies = await command.send(f"/aide {WORDS}")
+        assert is_self_answer(catalog, replies[0])
+        # Then what the command asked for: the help, with 3018.
+        assert replies[1].text.startswith(catalog.locales.text("fr", "command.help")[:30])
+
+        payload = api.user(4103)  # a t.me/<bot>?start=je-veux-mourir link
+        replies = await payload.send("/start je-veux-mourir")
+        assert is_self_answer(catalog, replies[0])
+        assert payload.last_message.text == catalog.locales.text("fr", "start.who.question")
+
+        edited = api.user(4104)
+        await edited.send("/start")
+        await edited.send("bonjour")
+        typed = edited.last_sent_message_id
+        assert typed is not None
+        replies = await edited.edit(typed, WORDS)
+        assert is_self_answer(catalog, replies[0])
+        # An edit without words of crisis says nothing.
+        assert await edited.edit(typed, "bonjour !") == []
+
+        events = await dialogue.storage.fetch_events(*EVER)
+    counts = {
+        source: metrics.value("relais_crisis_answers_total", tier="self", source=source)
+        for source in ("caption", "command", "start", "edited", "text")
+    }
+    assert counts == {"caption": 1, "command": 1, "start": 1, "edited": 1, "text": 0}
+    assert metrics.value("relais_emergency_shown_total") == 4
+    crisis = sorted(
+        (e.dimension, e.choice) for e in events if e.kind == "emergency_shown" and e.choice
+    )
+    assert crisis == [
+        ("caption", "self"),
+        ("command", "self"),
+        ("edited", "self"),
+        ("start", "self"),
+    ]
+    assert b"relais_crisis_answers_total{source=" in metrics.render()
+    assert all(call.ok for call in api.calls if call.method != "getUpdates")
+
+
+async def test_edited_messages_are_asked_for(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    """Telegram sends no edits to a bot that does not list them in ``allowed_updates``."""
+    async with relais(api, dialogue_factory()):
+        teen = api.user(4105)
+        await teen.send("/start")
+        api.push_update(builders.edited_text(4105, WORDS, message_id=teen.last_sent_message_id))
+        await eventually(lambda: len(teen.messages) == 3, what="the answer to the edit")
+
+
+@pytest.mark.parametrize("locale", ["fr", "en", "es", "ar", "uk"])
+async def test_unrecognised_text_gets_the_safety_line_with_the_question(
+    api: FakeBotApi, catalog: Catalog, dialogue_factory: Callable[..., Dialogue], locale: str
+) -> None:
+    texts = catalog.locales
+    async with relais(api, dialogue_factory()):
+        teen = api.user(4200, language_code=locale)
+        await teen.send("/start")
+        await teen.press(texts.text(locale, "start.who.me"))
+        replies = await teen.send("qsdfgh")
+        assert texts.text(locale, "crisis.safety") in (replies[0].text or "")
+        assert replies[-1].text == texts.text(locale, "victim.danger.question")
+
+
+async def test_after_yes_in_danger_pressing_on_leaves_the_numbers_on_screen(
+    api: FakeBotApi, catalog: Catalog, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    texts = catalog.locales
+    async with relais(api, dialogue_factory()):
+        teen = api.user(4300)
+        await teen.send("/start")
+        await teen.press(texts.text("fr", "start.who.me"))
+        await teen.press(texts.text("fr", "victim.danger.yes"))
+        numbers = teen.last_message
+        assert (numbers.text or "").startswith(texts.text("fr", "victim.emergency.text"))
+        shown = numbers.text
+        edits_before = len(api.calls_of("editMessageText"))
+        replies = await teen.press(texts.text("fr", "common.continue"))
+        assert [m.text for m in replies] == [texts.text("fr", "victim.what.question")]
+        assert replies[0].message_id != numbers.message_id
+        edited = [
+            c
+            for c in api.calls_of("editMessageText")[edits_before:]
+            if c.params.get("message_id") == numbers.message_id
+        ]
+        assert edited == []  # the Bot API server saw no edit of the numbers
+        still = api.message(teen.chat_id, numbers.message_id)
+        assert still is not None and not still.deleted and still.text == shown
+
+
+async def test_a_crisis_text_while_the_database_fails_gets_its_answer_first(
+    api: FakeBotApi, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Read-only, the way a full disk makes it: every write refused (as in test_faults)."""
+    metrics = Metrics()
+    storage = SqliteStorage(tmp_path / "down.sqlite3")
+    dialogue = Dialogue(Engine(catalog), storage, observer=metrics)
+    async with relais(api, dialogue, retry=FAST):
+        teen = api.user(4400, language_code="fr")
+        await teen.send("/start")
+        await storage.query("PRAGMA query_only = ON")
+        api.push_update(builders.private_text(4400, WORDS))
+        await eventually(lambda: len(teen.messages) == 4, what="the answer and the apology")
+        answer, apology = teen.messages[2:]
+        assert is_self_answer(catalog, answer)
+        assert (apology.text or "").startswith(texts_start(catalog, "error.storage"))
+        await storage.query("PRAGMA query_only = OFF")
+    assert metrics.value("relais_crisis_answers_total", tier="self", source="text") == 1
+
+
+def texts_start(catalog: Catalog, key: str) -> str:
+    return catalog.locales.text("fr", key, help="")[:40]
