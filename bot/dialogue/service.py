@@ -32,7 +32,6 @@ from bot.dialogue.group_service import GroupService
 from bot.dialogue.group_texts import GroupTexts
 from bot.dialogue.groups import GroupRules
 from bot.dialogue.menus import Menu, menus
-from bot.dialogue.render import help_line
 from bot.domain.conversation import Event, Outcome, Reply
 from bot.domain.group import DEFAULT_STATS_K, Origin, looks_like_token
 from bot.domain.policy import SENT_RETENTION, hour_of

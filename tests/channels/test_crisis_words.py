@@ -8,11 +8,15 @@ crisis text still gets its answer while the database is failing.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from telegram import Update
 
+from bot.channels.telegram.backlog import Arrival, Backlog, Kind
+from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.retry import RetryPolicy
 from bot.content.catalog import Catalog
 from bot.dialogue.engine import Engine
@@ -172,3 +176,45 @@ async def test_a_crisis_text_while_the_database_fails_gets_its_answer_first(
 
 def texts_start(catalog: Catalog, key: str) -> str:
     return catalog.locales.text("fr", key, help="")[:40]
+
+
+async def test_a_flooding_chat_never_loses_words_of_crisis_in_a_caption_or_a_command(
+    catalog: Catalog,
+) -> None:
+    """The per-chat backlog drops repeated updates of a flooding chat; a caption or a
+    command's arguments holding words of crisis are kept, like a crisis text."""
+    processor = PerChatUpdateProcessor(
+        1, urgent=lambda text: catalog.crisis.detect(text) is not None
+    )
+    release = asyncio.Event()
+    ran: list[int] = []
+
+    async def work(n: int) -> None:
+        await release.wait()
+        ran.append(n)
+
+    flooder = 4500
+    updates = [builders.photo(flooder, caption="regarde") for _ in range(10)]
+    updates += [builders.private_command(flooder, "aide", "") for _ in range(10)]
+    updates += [
+        builders.photo(flooder, caption=WORDS),
+        builders.private_command(flooder, "aide", WORDS),
+    ]
+    tasks = []
+    for n, data in enumerate(updates, start=1):
+        parsed = Update.de_json({"update_id": n, **data}, None)
+        assert parsed is not None
+        tasks.append(asyncio.create_task(processor.process_update(parsed, work(n))))
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.gather(*tasks)
+    assert ran[-2:] == [21, 22]  # both kept, after the few ordinary ones let through
+    assert len(ran) < 10
+
+
+def test_a_group_help_command_with_words_of_crisis_passes_the_one_card_a_minute_rule() -> None:
+    backlog = Backlog(group_once={"aide": "card"})
+    aide = Arrival(-4600, Kind.COMMAND, group=True, command="aide")
+    assert backlog.admit(aide, lambda: False)
+    assert not backlog.admit(aide, lambda: False)
+    assert backlog.admit(aide, lambda: True)

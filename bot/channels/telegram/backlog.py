@@ -6,10 +6,11 @@ slows its own chat; but every queued update would still be answered, minutes lat
 group's replies are paced at 20 a minute. So a chat's *waiting* updates (admitted, not yet
 started) are bounded: beyond ``PER_KIND`` of one kind (the same command, stickers and other
 media, texts), or ``PER_CHAT`` such repeatable updates in all, a new one is dropped: the
-answers already on their way say the same thing. A button press, a membership change and a
-text the crisis detector flags are never dropped, and neither is any update of a chat with
-nothing waiting. In a group, the help card (/aide and its aliases) goes out at most once per
-``GROUP_WINDOW`` seconds: the one posted a moment ago is still on screen.
+answers already on their way say the same thing. A button press, a membership change and
+words the crisis detector flags (a text, a command's arguments, a caption) are never
+dropped, and neither is any update of a chat with nothing waiting. In a group, the help
+card (/aide and its aliases) goes out at most once per ``GROUP_WINDOW`` seconds: the one
+posted a moment ago is still on screen (unless words of crisis came with the command).
 
 Chat ids are held in memory only, while a chat has updates waiting (the group window: at
 most ``GROUP_WINDOW`` seconds after the card), never stored or logged.
@@ -75,7 +76,8 @@ class Backlog:
 
     def admit(self, arrival: Arrival, urgent: Callable[[], bool] = lambda: False) -> bool:
         """Whether to handle ``arrival``; if so it counts as waiting until ``started``.
-        ``urgent()`` (the crisis detector) is asked only for a text that would be dropped."""
+        ``urgent()`` (the crisis detector) is asked only for an update that would be
+        dropped: a text, a command (its arguments) or media (its caption)."""
         if not self._worth_handling(arrival, urgent):
             self.dropped += 1
             return False
@@ -97,7 +99,7 @@ class Backlog:
         if arrival.kind not in REPEATABLE:
             return True
         if arrival.group and arrival.command in self.group_once:
-            return self._first_in_window(arrival.chat, self.group_once[arrival.command])
+            return self._first_in_window(arrival.chat, self.group_once[arrival.command]) or urgent()
         waiting = self._waiting.get(arrival.chat)
         if waiting is None:
             return True
@@ -105,7 +107,7 @@ class Backlog:
         repeatable = sum(n for slot, n in waiting.items() if slot[0] in REPEATABLE)
         if same < self.per_kind and repeatable < self.per_chat:
             return True
-        return arrival.kind is Kind.TEXT and urgent()
+        return urgent()  # words of crisis in a text, a command's arguments or a caption
 
     def _first_in_window(self, chat: int, what: str) -> bool:
         now = self.clock()

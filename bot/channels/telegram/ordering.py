@@ -87,8 +87,9 @@ def arrival_of(update: Update, chat: int) -> Arrival:
 
 
 def _text(update: Update) -> str:
+    """The words an update carries: a text or command, or a caption under media."""
     message: Message | None = update.message
-    return message.text or "" if message is not None else ""
+    return (message.text or message.caption or "") if message is not None else ""
 
 
 class PerChatUpdateProcessor(BaseUpdateProcessor):

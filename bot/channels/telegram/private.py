@@ -15,13 +15,13 @@ import contextlib
 import datetime as dt
 import logging
 from dataclasses import dataclass, field
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.channels.telegram.retry import RetryPolicy, name, retrying, storage_reason
+from bot.channels.telegram.retry import RetryPolicy, name, storage_reason
 from bot.channels.telegram.sender import answer, send
 from bot.dialogue.service import Dialogue
 from bot.domain.conversation import Command, Event, Outcome, Press, Text, Unsupported
@@ -223,8 +223,9 @@ def event_of(message: Message) -> Event:
     text = message.text
     if text is not None:
         if text.startswith("/"):
-            head, _, args = text[1:].partition(" ")
-            return Command(head.split("@")[0].lower(), args.strip())
+            # Any whitespace ends the name: "/aide\nje veux mourir" has arguments too.
+            head, *rest = text[1:].split(maxsplit=1) or [""]
+            return Command(head.split("@")[0].lower(), rest[0].strip() if rest else "")
         return Text(text)
     caption = message.caption or ""  # words under a photo, a video, a file...
     for kind in (
