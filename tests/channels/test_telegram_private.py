@@ -131,7 +131,7 @@ async def test_sticker_forged_button_and_long_text_get_calm_answers(
         assert replies[0].text == fr("nudge.stale")
 
         replies = await teen.send("a" * 5000)
-        assert replies[0].text == fr("nudge.buttons")
+        assert replies[0].text == fr("nudge.buttons") + "\n" + fr("crisis.safety")
         assert replies[-1].text == question.text
 
         replies = await teen.send_photo()

@@ -192,7 +192,7 @@ def test_crisis_words_answered_with_emergency_first(
 ) -> None:
     conv = start(engine, noon)
     outcome = engine.advance(conv, Text("j'ai envie de mourir"), noon)
-    assert fr.starts(outcome.replies[0].text, "emergency.text")
+    assert fr.starts(outcome.replies[0].text, "crisis.self")
     assert "112" in outcome.replies[0].text and "3114" in outcome.replies[0].text
     assert [s.kind for s in outcome.stats] == ["emergency_shown"]
     assert outcome.replies[0].keyboard[-1][0].data == NAV_RESUME
@@ -264,12 +264,15 @@ def test_typed_text_adds_no_statistics_but_a_crisis_count(
     engine: Engine, noon: dt.datetime
 ) -> None:
     """What is typed is read, never counted: no statistic at all, or for crisis words the
-    one ``emergency_shown`` with the step it came at (the property test in
-    tests/system/test_typed_words_never_kept.py looks for the words everywhere)."""
+    one ``emergency_shown`` with the step it came at, where the words came from and the
+    tier (the property test in tests/system/test_typed_words_never_kept.py looks for the
+    words everywhere)."""
     conv = start(engine, noon)
     assert engine.advance(conv, Text("il me harcèle sur insta"), noon).stats == ()
     crisis = engine.advance(conv, Text("je veux mourir"), noon)
-    assert crisis.stats == (Stat("emergency_shown", flow="victim", step="danger"),)
+    assert crisis.stats == (
+        Stat("emergency_shown", flow="victim", step="danger", dimension="text", choice="self"),
+    )
 
 
 def test_privacy_and_forget_commands(engine: Engine, noon: dt.datetime, fr: Texts) -> None:
