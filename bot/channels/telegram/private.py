@@ -94,10 +94,7 @@ class PrivateChat:
         """
         if not isinstance(event, Command) or event.name != "start":
             return None
-        try:
-            return await self.dialogue.origin(event.args)
-        except StorageError:  # the turn meets the same failure and answers it
-            return None
+        return await self.dialogue.origin(event.args)
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A button press. Always answered, or the person's app shows a spinner."""
