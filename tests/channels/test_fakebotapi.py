@@ -50,6 +50,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from tests.fakebotapi import FakeBotApi, application_builder, builders, running
+from tests.fakebotapi.inprocess import InProcessRequest
 
 USER = 1001
 GROUP = -4001
@@ -512,3 +513,46 @@ def test_builders_produce_updates_ptb_can_parse() -> None:
     }
     anonymous = builders.group_command(-1009, USER, "aide", sender_chat=-1009)["message"]
     assert anonymous["from"]["id"] == builders.ANONYMOUS_ADMIN_ID
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+async def test_in_process_answers_and_faults_are_the_http_servers(api: FakeBotApi) -> None:
+    """``InProcessRequest`` skips only the socket: the same calls give the same messages,
+    the same errors and the same recorded parameters as over HTTP."""
+
+    async def session(bot: Bot) -> list[object]:
+        seen: list[object] = []
+        sent = await bot.send_message(USER, "123", reply_markup=_keyboard(("A", "a")))
+        seen.append((sent.text, sent.reply_markup))
+        api.fail_next("editMessageText", 429, "Too Many Requests: retry after 3", retry_after=3)
+        for attempt in range(2):
+            try:
+                edited = await bot.edit_message_text("v2", USER, sent.message_id)
+                seen.append((attempt, edited.text, edited.reply_markup))
+            except RetryAfter as exc:
+                seen.append((attempt, exc.retry_after))
+        with pytest.raises(BadRequest, match="(?i)message to delete not found") as info:
+            await bot.delete_message(USER, 999)
+        seen.append(info.value.message)
+        return seen
+
+    def recorded() -> list[tuple[str, dict[str, Any], int]]:
+        """Calls as the server decoded them (the message's own id differs per run)."""
+        found = [(c.method, c.params, c.status) for c in api.calls if c.method != "getMe"]
+        api.calls.clear()
+        for _, params, _ in found:
+            if params.get("message_id") != 999:
+                params.pop("message_id", None)
+        return found
+
+    api.add_chat(USER)
+    async with Bot(api.token, base_url=api.base_url) as bot:
+        over_http = await session(bot)
+    http_calls = recorded()
+    async with Bot(api.token, request=InProcessRequest(api)) as bot:
+        in_process = await session(bot)
+    assert in_process == over_http
+    assert recorded() == http_calls
+    assert http_calls[0][1]["text"] == "123"  # a string that looks like a number stays one
