@@ -533,7 +533,7 @@ async def test_in_process_answers_and_faults_are_the_http_servers(api: FakeBotAp
                 seen.append((attempt, edited.text, edited.reply_markup))
             except RetryAfter as exc:
                 seen.append((attempt, exc.retry_after))
-        with pytest.raises(BadRequest, match="(?i)message to delete not found") as info:
+        with pytest.raises(BadRequest, match=r"(?i)message to delete not found") as info:
             await bot.delete_message(USER, 999)
         seen.append(info.value.message)
         return seen
