@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def one(path: Path, people: int) -> dict[str, Any]:
     started = time.perf_counter()
     turns = asyncio.run(fill(path, people))
     seconds = time.perf_counter() - started
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         tables = dict(conn.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name"))
         events = conn.execute("SELECT count(*) FROM events").fetchone()[0]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -77,16 +78,33 @@ from bot.storage.sql import (
 T = TypeVar("T")
 PAGE_SIZE = 1024
 
-# The shared SQL's $n placeholders, as SQLite spells them.
-_INSERT_CONVERSATION = INSERT_CONVERSATION_SQL.replace("$", "?")
-_UPDATE_CONVERSATION = UPDATE_CONVERSATION_SQL.replace("$", "?")
-_DUE_REMINDERS = DUE_REMINDERS_SQL.replace("$", "?")
-_INSERT_SENT = INSERT_SENT_SQL.replace("$", "?")
-_INSERT_EVENTS = INSERT_EVENTS_SQL.replace("$", "?")
-_FORGET_EVENTS = FORGET_EVENTS_SQL.replace("$", "?")
-_SENT_SINCE = SENT_SINCE_SQL.replace("$", "?")
-_DROP_SENT = DROP_SENT_SQL.replace("$", "?")
-_PURGE = tuple(sql.replace("$", "?") for sql in PURGE_SQL)
+_NUMBERED = re.compile(r"\$(\d+)")
+
+
+def _qmark(sql: str) -> tuple[str, tuple[int, ...]]:
+    """The shared SQL's ``$n`` placeholders as SQLite's plain ``?`` (Python 3.12 deprecates
+    binding a sequence to numbered ``?n``), and the parameter each ``?`` takes, in order."""
+    return _NUMBERED.sub("?", sql), tuple(int(n) - 1 for n in _NUMBERED.findall(sql))
+
+
+def _in_order(sql: str) -> str:
+    """``_qmark`` for SQL that names ``$1..$n`` once each, in order (checked at import)."""
+    plain, order = _qmark(sql)
+    if order != tuple(range(len(order))):
+        raise ValueError(f"placeholders out of order: {sql}")
+    return plain
+
+
+_INSERT_CONVERSATION = _in_order(INSERT_CONVERSATION_SQL)
+# Names $3 three times and $4 twice: its parameters are laid out by _UPDATE_ORDER.
+_UPDATE_CONVERSATION, _UPDATE_ORDER = _qmark(UPDATE_CONVERSATION_SQL)
+_DUE_REMINDERS = _in_order(DUE_REMINDERS_SQL)
+_INSERT_SENT = _in_order(INSERT_SENT_SQL)
+_INSERT_EVENTS = _in_order(INSERT_EVENTS_SQL)
+_FORGET_EVENTS = _in_order(FORGET_EVENTS_SQL)
+_SENT_SINCE = _in_order(SENT_SINCE_SQL)
+_DROP_SENT = _in_order(DROP_SENT_SQL)
+_PURGE = tuple(_in_order(sql) for sql in PURGE_SQL)
 
 
 def _apply_migrations(conn: sqlite3.Connection) -> None:
@@ -137,7 +155,7 @@ def _apply(conn: sqlite3.Connection, w: _Write) -> int:
         version = 1
     else:
         params = (w.state, w.now, w.nudge_at, w.session, w.reach, w.user_key, w.expected)
-        cursor = conn.execute(_UPDATE_CONVERSATION, params)
+        cursor = conn.execute(_UPDATE_CONVERSATION, [params[i] for i in _UPDATE_ORDER])
         version = w.expected + 1
     if cursor.rowcount != 1:
         if w.update_id is not None:  # so the turn, decided again, can claim it

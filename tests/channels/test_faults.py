@@ -16,7 +16,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 
 import pytest
@@ -351,7 +351,7 @@ async def test_sigkill_mid_burst_then_everyone_resumes_where_they_were(
 
             # The file is intact, and each teen's saved step is the question on their
             # screen, or the next one (saved, then killed before the reply went out).
-            with sqlite3.connect(db) as conn:
+            with closing(sqlite3.connect(db)) as conn:
                 assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             order = (None, *STEPS)
             for teen in teens:
@@ -384,5 +384,5 @@ async def test_sigkill_mid_burst_then_everyone_resumes_where_they_were(
             "platform": "discord",
             "duration": "months",
         }
-    with sqlite3.connect(db) as conn:
+    with closing(sqlite3.connect(db)) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

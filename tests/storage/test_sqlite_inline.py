@@ -12,6 +12,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 import time
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,7 @@ async def test_turns_during_a_long_read_in_the_thread_stay_consistent(tmp_path: 
         for n in range(10):
             stored = await storage.load(f"teen{n}")
             assert stored is not None and stored.version == 20
-        with sqlite3.connect(path) as check:
+        with closing(sqlite3.connect(path)) as check:
             assert check.execute("PRAGMA integrity_check").fetchone() == ("ok",)
 
 
