@@ -8,14 +8,30 @@ from __future__ import annotations
 
 import os
 import secrets
+from importlib import resources
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.domain.policy import Policy
+from bot.errors import SettingsError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+DATABASE_SCHEMES = ("sqlite://", "postgresql://", "postgres://")
+
+
+def shipped(name: str) -> Path:
+    """``flows`` or ``locales`` as shipped: inside the installed wheel (``bot/_data``), else
+    at the top of the source checkout, where volunteers edit them."""
+    packaged = resources.files("bot").joinpath("_data", name)
+    if isinstance(packaged, Path) and packaged.is_dir():
+        return packaged
+    return PROJECT_ROOT / name
+
 
 # PSEUDONYM_SECRET keys the hash that replaces Telegram ids and the key that seals a chat id
 # for the reminder: anyone who knows it can turn a stored key back into an id in seconds
@@ -87,9 +103,10 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///relais.sqlite3"
     default_locale: str = "fr"
     pseudonym_secret: SecretStr | None = None  # required to face Telegram (see above)
-    flows_dir: Path = PROJECT_ROOT / "flows"
-    locales_dir: Path = PROJECT_ROOT / "locales"
+    flows_dir: Path = Field(default_factory=lambda: shipped("flows"))
+    locales_dir: Path = Field(default_factory=lambda: shipped("locales"))
     log_level: str = "INFO"
+    log_format: str = Field(default="text", description="text, or json: one object a line")
     messages_per_second: float = Field(
         default=30.0, gt=0, description="Telegram's flood limit across all chats"
     )
@@ -111,6 +128,46 @@ class Settings(BaseSettings):
     webhook_port: int = Field(default=8080, ge=1, le=65535)
     webhook_secret: SecretStr | None = None
     webhook_max_connections: int = Field(default=40, ge=1, le=100)
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"not a log level; use one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value.lower() not in ("text", "json"):
+            raise ValueError("use text (the default) or json (one JSON object a line)")
+        return value.lower()
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(DATABASE_SCHEMES):
+            raise ValueError(
+                "only SQLite and PostgreSQL are supported; use sqlite:///relais.sqlite3 or "
+                "postgresql://user:password@host:5432/relais"
+            )
+        return value
+
+    @field_validator("export_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError("not a time zone; use an IANA name such as Europe/Paris") from None
+        return value
+
+    @field_validator("bot_api_url", "webhook_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("must be a web address starting with https:// (or http://)")
+        return value or None
 
     def policy(self) -> Policy:
         """The part of the settings the engine tells people about (/confidentialite)."""
@@ -144,3 +201,33 @@ class Settings(BaseSettings):
     def token(self) -> str | None:
         """The bot token in clear, for the one place that needs it (never log it)."""
         return self.telegram_bot_token.get_secret_value() if self.telegram_bot_token else None
+
+
+# What a setting of each type wants, in words, for the line a wrong value gets.
+_WANTS = {"int": "a whole number", "float": "a number", "bool": "true or false"}
+
+
+def _describe(error: Any) -> str:
+    """One pydantic error as the line an operator reads: the setting, what is wrong, what
+    to put instead. Secret values are never repeated."""
+    field = str(error["loc"][0]) if error["loc"] else ""
+    name = field.upper()
+    shown = f"={error.get('input')!s}"
+    if "token" in field or "secret" in field:
+        shown = ""
+    elif field == "database_url":  # may carry a password: its scheme is enough
+        shown = f"={str(error.get('input')).split(':', 1)[0]}:…"
+    kind = str(error["type"]).split("_")[0]
+    reason = str(error["msg"]).removeprefix("Value error, ")
+    if kind in _WANTS:
+        reason = f"must be {_WANTS[kind]}"
+    reason = reason[:1].lower() + reason[1:]
+    return f"{name}{shown}: {reason}; fix {name} in the environment or in .env"
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """The settings, or ``SettingsError`` with one line per wrong value."""
+    try:
+        return Settings(_env_file=env_file)
+    except ValidationError as exc:
+        raise SettingsError([_describe(error) for error in exc.errors()]) from None
