@@ -3,6 +3,7 @@
 - ``RelaisError``: base of everything raised on purpose.
   - ``ConfigError``: flows, locales or resources are not usable; carries every ``Problem``
     found so a volunteer fixing a file sees all of them at once, each with file and line.
+  - ``SettingsError``: a setting is wrong; one line per setting, saying how to fix it.
   - ``StorageError``: the database refused or could not be reached.
     - ``ConflictError``: another process saved the same conversation first (optimistic lock).
   - ``AlreadyProcessed``: this Telegram update is in the ledger already (a redelivery).
@@ -46,6 +47,15 @@ class ConfigError(RelaisError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = sorted(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+
+class SettingsError(RelaisError):
+    """A setting (environment or ``.env``) is unusable; ``lines`` says what, and how to fix
+    it, one line each, safe to print (no secret value)."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        super().__init__("\n".join(lines))
 
 
 class StorageError(RelaisError):

@@ -9,10 +9,13 @@
 - A failure is logged with its traceback's frames (file, line, function) and exception
   types, never the exceptions' messages (they can quote an update, a URL or a header) nor
   local values: enough to find the line, nothing about the person.
+- ``LOG_FORMAT=json`` writes one JSON object a line, for log collectors in containers.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import time
 import traceback
@@ -82,10 +85,36 @@ class Redact(logging.Filter):
         return True
 
 
-def setup_logging(level: str, token: str | None, *secrets: str | None) -> None:
+class JsonLines(logging.Formatter):
+    """One JSON object a line: ``time`` (UTC), ``level``, ``logger``, ``message``, and
+    ``traceback`` (the frames ``Redact`` left) when there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["traceback"] = record.exc_text
+        if record.stack_info:
+            entry["stack"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def setup_logging(
+    level: str, token: str | None, *secrets: str | None, json_lines: bool = False
+) -> None:
     """Log to stderr at ``level``; ``token`` and any other ``secrets`` are masked."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        JsonLines()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
     handler.addFilter(Redact((token, *secrets)))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -98,13 +98,6 @@ def test_a_missing_extra_is_named_not_a_traceback(tmp_path: Path) -> None:
     )
 
 
-def test_run_without_token_is_the_console(tmp_path: Path) -> None:
-    result = run(["run"], tmp_path, stdin="1\n")
-    assert result.returncode == 0, result.stderr
-    assert "No TELEGRAM_BOT_TOKEN" in result.stdout
-    assert french("victim.danger.question") in result.stdout
-
-
 def test_check_ok_on_shipped_files(tmp_path: Path) -> None:
     result = run(["check", "--max-age", "100000"], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -141,3 +134,34 @@ def test_check_lists_problems_with_file_and_line(tmp_path: Path) -> None:
     )
     assert "locales/xx.yaml:5: missing key 'status.always' (present in fr)" in lines
     assert lines[-1].endswith(" error(s): fix them and run `relais check` again.")
+
+
+def test_relais_alone_prints_the_help(tmp_path: Path) -> None:
+    result = run([], tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("usage: relais")
+    assert "harassed online" in result.stdout  # the description is for users
+    for command in ("run", "console", "check", "purge", "graph", "export", "dashboard"):
+        assert f"\n    {command}" in result.stdout
+
+
+def test_version(tmp_path: Path) -> None:
+    from bot import __version__
+
+    result = run(["--version"], tmp_path)
+    assert (result.returncode, result.stdout) == (0, f"relais {__version__}\n")
+
+
+def test_every_option_of_every_command_has_help() -> None:
+    import argparse
+
+    from bot.cli import parser
+
+    top = parser()
+    (commands,) = [a for a in top._actions if isinstance(a, argparse._SubParsersAction)]
+    assert top.description and "harassed online" in top.description
+    for name, sub in commands.choices.items():
+        assert sub.description or sub.format_help(), name
+        for action in sub._actions:
+            assert action.help, f"relais {name} {'/'.join(action.option_strings)} has no help"
+    assert all(action.help for action in commands._choices_actions)

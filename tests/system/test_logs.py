@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -104,3 +105,30 @@ def test_a_traceback_logged_by_anyone_is_reduced_to_frames(output: io.StringIO) 
     text = output.getvalue()
     assert " in fail_deep" in text and "builtins.ValueError" in text
     assert TYPED not in text and "Traceback" not in text
+
+
+def test_json_lines_are_one_object_each_masked_and_reduced_to_frames() -> None:
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    setup_logging("INFO", TOKEN, WEBHOOK_SECRET, json_lines=True)
+    buffer = io.StringIO()
+    handler = root.handlers[0]
+    assert isinstance(handler, logging.StreamHandler)
+    handler.setStream(buffer)
+    try:
+        try:
+            fail_deep(TOKEN)
+        except ValueError:
+            logging.getLogger("bot.bootstrap").exception("start failed with %s", TOKEN)
+        logging.getLogger("bot").info("started")
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    lines = buffer.getvalue().splitlines()
+    entries = [json.loads(line) for line in lines]
+    assert [(e["level"], e["logger"], e["message"]) for e in entries] == [
+        ("ERROR", "bot.bootstrap", f"start failed with {MASK}"),
+        ("INFO", "bot", "started"),
+    ]
+    assert " in fail_deep" in entries[0]["traceback"]
+    assert TOKEN not in buffer.getvalue() and "cannot parse" not in buffer.getvalue()

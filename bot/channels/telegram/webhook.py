@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Update
+from telegram.error import NetworkError
 from telegram.ext import Application, ContextTypes
 
 from bot.channels.telegram.app import allowed_updates
@@ -113,6 +114,25 @@ class WebhookConfig:
         )
 
 
+# Telegram out of reach for a moment at start-up (a network blip, a proxy restarting) is
+# waited out, as polling's bootstrap retries do: 1 s, then up to 30 s apart, ~2 minutes.
+START_RETRIES = 10
+
+
+async def _initialize(app: App) -> None:
+    delay = 1.0
+    for attempt in range(1, START_RETRIES + 1):
+        try:
+            await app.initialize()
+            return
+        except NetworkError as exc:  # not InvalidToken: a rejected token is no blip
+            if attempt == START_RETRIES:
+                raise
+            log.warning("Telegram unreachable at start-up (%s); again in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(30.0, delay * 1.5)
+
+
 class WebhookServer:
     """The bot's ``Application`` behind an aiohttp server; ``start()`` then ``stop()``."""
 
@@ -151,7 +171,7 @@ class WebhookServer:
     async def start(self) -> None:
         """Open the database, start the bot, listen, then tell Telegram where we are."""
         app = self.application
-        await app.initialize()
+        await _initialize(app)
         if app.post_init:  # PTB calls it only from its run_* methods; we are one of those
             await app.post_init(app)
         await app.start()
