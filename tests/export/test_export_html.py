@@ -110,6 +110,7 @@ async def test_steps_and_resources_are_named_in_words(report: Report, catalog: C
     assert "<td>where</td>" not in html and "<td>fr-3018</td>" not in html
 
 
+@pytest.mark.chromium
 def test_chromium_renders_the_charts(report: Report, tmp_path: Path) -> None:
     page = tmp_path / "relais.html"
     page.write_bytes(render(report, "html", LAYOUT))

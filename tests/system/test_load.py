@@ -20,6 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+
 from bot.content.catalog import Catalog
 from bot.dialogue.service import Dialogue
 from bot.privacy import pseudonym
@@ -29,6 +31,9 @@ from tests.crowd import FINAL_MARK, Teen, texts_of, watching
 from tests.fakebotapi import FakeBotApi, builders
 from tests.harness import relais
 from tests.process import Process
+
+# `make test` runs it on the first Python only (README "Tests").
+pytestmark = pytest.mark.load
 
 USERS = 1000
 FIRST_ID = 700_000
