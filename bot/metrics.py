@@ -1,14 +1,23 @@
 """Prometheus metrics of one bot replica, served at ``/metrics`` in webhook mode.
 
-Counts only: how many updates, how fast, how many failed, how many flows were started and
-completed, how often emergency numbers were shown. Nothing per person, and no label that
-could carry a person's input (flow ids come from our own files). Each ``Metrics`` has its
-own registry, so several bots in one process (tests) never mix their counts.
+Besides prometheus_client's standard process, GC and Python collectors, counts only: how
+many updates, how fast, how many failed, how many flows were started and completed, how
+often emergency numbers were shown. Nothing per person, and no label that could carry a
+person's input (flow ids come from our own files). Each ``Metrics`` has its own registry,
+so several bots in one process (tests) never mix their counts.
 """
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
 from prometheus_client.exposition import generate_latest
 
 from bot.domain.conversation import Outcome
@@ -25,6 +34,11 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        # The standard process (memory, CPU, open files), GC and interpreter metrics, as
+        # prometheus_client's default registry would export them.
+        ProcessCollector(registry=r)
+        GCCollector(registry=r)
+        PlatformCollector(registry=r)
         self.updates = Counter(
             "relais_updates",
             "Webhook requests, by result: ok, failed (an error while handling), "

@@ -17,6 +17,18 @@ from bot.content.yamlfile import Loc, YamlDocument, read_yaml
 from bot.errors import ConfigError, Problem
 
 REFERENCE_LOCALE = "fr"
+DIRECTIONS = ("ltr", "rtl")
+# Telegram gives each line the direction of its first strong letter, so a right-to-left
+# line that starts with a number, an emoji or a Latin name (3018, Instagram) would be laid
+# out left to right. A RIGHT-TO-LEFT MARK in front of each line makes it right to left.
+RLM = "\u200f"
+
+
+def right_to_left(text: str) -> str:
+    """``text`` with a right-to-left mark at the start of every line that has text."""
+    return "\n".join(
+        RLM + line if line and not line.startswith(RLM) else line for line in text.split("\n")
+    )
 
 
 def placeholders(text: str) -> frozenset[str]:
@@ -45,6 +57,11 @@ class Locale:
     @property
     def name(self) -> str:
         return self.texts.get("meta.name", self.code)
+
+    @property
+    def direction(self) -> str:
+        """``meta.direction``: ``ltr``, or ``rtl`` for Arabic, Hebrew, Persian..."""
+        return self.texts.get("meta.direction", "ltr")
 
     def problem(self, key: str, message: str, *, warning: bool = False) -> Problem:
         if self.doc is None:
@@ -88,9 +105,10 @@ class Locales:
                 break
         else:
             return key
-        if not values:
-            return template
-        return template.format_map(_Missing({k: str(v) for k, v in values.items()}))
+        text = template
+        if values:
+            text = template.format_map(_Missing({k: str(v) for k, v in values.items()}))
+        return right_to_left(text) if found.direction == "rtl" else text
 
     def check(self, used_keys: Iterable[str] = ()) -> list[Problem]:
         """Keys missing from a language, and placeholders that differ from French."""
@@ -104,6 +122,10 @@ class Locales:
             )
         for code in self.codes:
             locale = self.by_code[code]
+            if locale.direction not in DIRECTIONS:
+                problems.append(
+                    locale.problem("meta.direction", "meta.direction must be ltr or rtl")
+                )
             if code == REFERENCE_LOCALE:
                 continue
             for key, ref_text in reference.texts.items():

@@ -77,6 +77,10 @@ async def test_conversation_over_webhook_with_health_and_metrics(
         assert 'relais_flows_started_total{flow="start"} 1.0' in text
         assert "relais_emergency_shown_total 1.0" in text
         assert "relais_duplicate_updates_total 0.0" in text
+        # prometheus_client's standard collectors: the process, the GC, the interpreter.
+        assert "process_resident_memory_bytes " in text and "process_open_fds " in text
+        assert 'python_gc_collections_total{generation="0"}' in text
+        assert "python_info{" in text
 
 
 async def test_requests_without_the_secret_are_refused_and_logged_without_it(
