@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from telegram.error import InvalidToken, TelegramError
 
 from bot.channels.console import chat
-from bot.config import Settings
+from bot.config import Settings, pseudonym_secret_problem
 from bot.content.catalog import Catalog
 from bot.dialogue.checks import load_catalog
 from bot.dialogue.conversation_cache import ConversationCache
@@ -128,6 +128,10 @@ def preflight(settings: Settings) -> None:
     """What can be checked before starting: the content folders and the database. Raises
     ``SettingsError`` with one line per problem (the static checks ran in ``load_settings``)."""
     problems = content_problems(settings)
+    if settings.token:  # facing Telegram (the console without a token makes its own)
+        secret = pseudonym_secret_problem(settings.pseudonym_secret)
+        if secret:
+            problems.append(secret)
     database = asyncio.run(database_problem(settings))
     if database:
         problems.append(database)
@@ -195,8 +199,9 @@ def webhook(settings: Settings) -> int:
 
     token = settings.token
     if not token:
-        log.error("webhook mode needs TELEGRAM_BOT_TOKEN")
-        return 1
+        raise SettingsError(
+            ["webhook mode needs TELEGRAM_BOT_TOKEN: put the token from @BotFather in it"]
+        )
     secret = settings.bot_secret()
     catalog = catalog_from(settings)
     try:
