@@ -25,7 +25,7 @@ import io
 import logging
 import sqlite3
 from collections.abc import Iterator
-from contextlib import AbstractAsyncContextManager
+from contextlib import AbstractAsyncContextManager, closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,7 +159,7 @@ class Rig:
 
 async def dump_sqlite(path: Path) -> str:
     """Every row of every table, as text."""
-    with sqlite3.connect(path) as db:
+    with closing(sqlite3.connect(path)) as db:
         tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
         return "\n".join(
             f"{table}: {row!r} {_decoded(row)}"
