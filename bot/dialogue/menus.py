@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bot.content.catalog import Catalog
+from bot.content.locales import RLM
 from bot.dialogue.engine import COMMAND_ALIASES
 from bot.dialogue.groups import COMMANDS as GROUP_COMMANDS
 from bot.dialogue.groups import EMERGENCY, HELP
@@ -49,7 +50,8 @@ def parse_menu(text: str, known: frozenset[str]) -> tuple[tuple[tuple[str, str],
     commands: list[tuple[str, str]] = []
     errors: list[str] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        name, sep, description = line.strip().removeprefix("/").partition(SEPARATOR)
+        # An rtl locale's lines start with a right-to-left mark (bot.content.locales).
+        name, sep, description = line.strip().lstrip(RLM).removeprefix("/").partition(SEPARATOR)
         if not sep or not _COMMAND.match(name) or not description.strip():
             errors.append(f"line {number}: write '/command{SEPARATOR}what it does'")
         elif name not in known:
