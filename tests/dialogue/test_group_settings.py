@@ -10,6 +10,7 @@ import pytest
 from bot.content.catalog import Catalog
 from bot.dialogue.group_texts import GroupTexts
 from bot.dialogue.render import MAX_TEXT
+from bot.domain.disclosure import MonthCount
 from bot.domain.group import (
     BotRights,
     apply_choice,
@@ -90,7 +91,15 @@ def test_every_group_text_fits_telegram_in_every_language(
             texts.help(settings, noon),
             texts.emergency(settings, noon),
             texts.greeting(settings),
-            texts.stats(settings, 3, 40, 5),
+            texts.stats(
+                settings,
+                (
+                    MonthCount("2026-10", 40),
+                    MonthCount("2026-09", None, "small"),
+                    MonthCount("2026-08", None, "complementary"),
+                ),
+                5,
+            ),
         ):
             assert 0 < len(message) <= MAX_TEXT
             assert "{" not in message, f"{code}: a placeholder was left unfilled"
