@@ -2,6 +2,13 @@
 with the help they show, hand-overs to other flows. ``relais graph`` writes one SVG per
 flow; the dashboard shows the same map with each arrow's count of conversations.
 
+With a report (``arrow_counts``), an arrow carries the conversations that took it, built
+only from figures the report already publishes, so it follows the same small-count rules:
+the answers to a question asked in this flow alone (summed over the arrow's buttons, as
+``12+`` when one was hidden), or, for a question whose every button leads to the same
+step, the funnel row of conversations that got through it. An arrow whose count is not
+published for this flow alone (a question several flows ask, split by button) reads "—".
+
 The layout is plain layers (a step sits one row below the first step that leads to it),
 enough for flows of a dozen steps; the SVG is self-contained (no script, no font or image
 fetched), so it opens offline in any browser.
@@ -16,6 +23,9 @@ from html import escape
 
 from bot.content.catalog import Catalog
 from bot.content.flows import FLOW_JUMP, Flow
+from bot.domain.conversation import SKIPPED
+from bot.export.queries import combine
+from bot.export.tables import Cell, Report, Table
 
 BOX_WIDTH = 280
 LINE_HEIGHT = 15
@@ -25,7 +35,7 @@ COLUMN_GAP = 90
 ROW_GAP = 80
 MARGIN = 20
 LABEL_CHARS = 44
-SKIPPED = "skipped"  # the choice id statistics record for "I'd rather not say"
+NOT_PUBLISHED = "—"
 
 # An arrow: (step, target) inside the flow, or (step, "@flow") for a hand-over.
 Edge = tuple[str, str]
@@ -74,6 +84,36 @@ def arrows_of(flow: Flow) -> dict[Edge, list[str]]:
         if step.skip:
             found.setdefault((name, step.skip), []).append(SKIPPED)
     return found
+
+
+def _cells(report: Report, table_id: str) -> dict[str, Cell] | None:
+    found: list[Table] = [t for t in report.tables if t.id == table_id]
+    return {row.label: row.cells[0] for row in found[0].rows} if found else None
+
+
+def arrow_counts(catalog: Catalog, flow_id: str, report: Report) -> dict[Edge, str]:
+    """Each arrow's published count, as displayed (see the module's docstring)."""
+    flow = catalog.flows[flow_id].flow
+    asked_in: dict[str, set[str]] = {}
+    for other, loaded in catalog.flows.items():
+        for step in loaded.flow.steps.values():
+            if step.record:
+                asked_in.setdefault(step.record, set()).add(other)
+    funnel = _cells(report, f"funnel:{flow_id}") or {}
+    arrows = arrows_of(flow)
+    counts: dict[Edge, str] = {}
+    for (name, target), choices in arrows.items():
+        step = flow.steps[name]
+        answers = _cells(report, f"answers:{step.record}") if step.record else None
+        if step.record and asked_in[step.record] == {flow_id}:
+            found = answers or {}
+            cell = combine([found.get(c, Cell(None, "small")) for c in choices])
+        elif not step.end and [t for n, t in arrows if n == name] == [target] and name in funnel:
+            cell = funnel[name]
+        else:
+            continue
+        counts[(name, target)] = cell.display(report.k)
+    return counts
 
 
 def _boxes(catalog: Catalog, flow: Flow, say: Callable[[str], str]) -> dict[str, _Box]:
@@ -126,7 +166,7 @@ def _layout(flow: Flow, boxes: dict[str, _Box], arrows: list[_Arrow]) -> tuple[f
     return width, y - ROW_GAP + MARGIN
 
 
-def _arrow_svg(arrow: _Arrow, boxes: dict[str, _Box], count: str | None) -> str:
+def _arrow_svg(arrow: _Arrow, boxes: dict[str, _Box], count: str | None, marker: str) -> str:
     a, b = boxes[arrow.source], boxes[arrow.target]
     x1, y1 = a.x + BOX_WIDTH / 2, a.y + a.height
     x2, y2 = b.x + BOX_WIDTH / 2, b.y
@@ -161,7 +201,7 @@ def _arrow_svg(arrow: _Arrow, boxes: dict[str, _Box], count: str | None) -> str:
     return (
         f'<g class="arrow" data-edge="{escape(edge)}">'
         f'<path d="{path}" fill="none" stroke="#555" stroke-width="1.4"{dash} '
-        f'marker-end="url(#head)"/>'
+        f'marker-end="url(#{marker})"/>'
         f'<text x="{lx:.0f}" y="{ly:.0f}" text-anchor="middle" font-size="11" fill="#222" '
         f'stroke="#fff" stroke-width="3" paint-order="stroke">{escape(label)}</text></g>'
     )
@@ -213,9 +253,12 @@ def flow_svg(
             arrow.choices.append(SKIPPED)
             arrow.skip = arrow.skip or len(arrow.choices) == 1
     width, height = _layout(flow, boxes, list(arrows.values()))
+    marker = f"head-{flow.id}"  # unique when several maps share a page
     body = [_box_svg(box) for box in boxes.values()]
     body += [
-        _arrow_svg(arrow, boxes, None if counts is None else counts.get(edge, "0"))
+        _arrow_svg(
+            arrow, boxes, None if counts is None else counts.get(edge, NOT_PUBLISHED), marker
+        )
         for edge, arrow in arrows.items()
     ]
     title = f"Parcours {flow.id} (version {flow.version})"
@@ -224,7 +267,7 @@ def flow_svg(
         f'width="{width:.0f}" height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" '
         f'font-family="DejaVu Sans, Arial, sans-serif" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>"
-        '<defs><marker id="head" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
+        f'<defs><marker id="{marker}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
         'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
         'fill="#555"/></marker></defs>'
         f'<rect width="100%" height="100%" fill="#fff"/>{"".join(body)}</svg>\n'

@@ -22,6 +22,9 @@ class Layout:
     labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (dimension, id) -> text
     step_names: dict[tuple[str, str], str] = field(default_factory=dict)  # (flow, step) -> text
     resource_names: dict[str, str] = field(default_factory=dict)  # resource id -> its name
+    # The flows themselves, for their maps (bot.export.flowmap); None: no maps.
+    catalog: Catalog | None = field(default=None, compare=False, repr=False)
+    locale: str = "fr"
 
     def order_steps(self, flow: str, seen: Iterable[str]) -> list[str]:
         known = self.steps.get(flow, [])
@@ -82,4 +85,4 @@ def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
         for rid in catalog.resources.by_id
         if catalog.locales.has(f"resources.{rid}.name")
     }
-    return Layout(steps, choices, labels, step_names, resource_names)
+    return Layout(steps, choices, labels, step_names, resource_names, catalog, locale)

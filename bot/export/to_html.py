@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from html import escape
 
+from bot.content.catalog import Catalog
 from bot.export import charts
 from bot.export.layout import Layout
 from bot.export.tables import Report, Table
@@ -60,6 +61,7 @@ th:first-child,td:first-child{text-align:left}
 tr.total td{font-weight:bold;border-top:2px solid #999}
 td.hidden{color:#8a8a8a}nav a{margin-right:1rem}form{margin:.6rem 0}
 details{margin:.3rem 0 1rem}
+.map{overflow-x:auto;margin:.4rem 0 1.2rem}.map svg{max-width:none}
 """
 
 
@@ -107,6 +109,26 @@ def _labels(layout: Layout, table: Table) -> dict[str, str]:
         if found:
             names[row.label] = found
     return names
+
+
+def _maps(report: Report, catalog: Catalog, locale: str) -> list[str]:
+    """Each flow's map (``relais graph``) with the conversations that took each arrow."""
+    from bot.export.flowmap import NOT_PUBLISHED, arrow_counts, flow_svg
+
+    parts = [
+        "<h2>Les parcours</h2>",
+        '<p class="note">Sur chaque flèche, après le texte des boutons : les conversations '
+        "qui l'ont prise sur la période, tirées des chiffres publiés plus haut (réponses à une "
+        "question propre à ce parcours, ou l'entonnoir quand tous les boutons mènent au même "
+        f"endroit) ; « {NOT_PUBLISHED} » quand ce chiffre n'est pas publié pour ce parcours seul "
+        "(une question posée dans plusieurs parcours).</p>",
+    ]
+    for flow_id in sorted(catalog.flows):
+        counts = arrow_counts(catalog, flow_id, report)
+        parts.append(
+            f'<div class="map">{flow_svg(catalog, flow_id, locale=locale, counts=counts)}</div>'
+        )
+    return parts
 
 
 def to_html(
@@ -180,5 +202,7 @@ def to_html(
             f"<h2>{escape(title_of(table))}</h2>",
             table_html(table, k, _labels(layout, table)),
         ]
+    if layout.catalog is not None:
+        parts += _maps(report, layout.catalog, layout.locale)
     parts.append("</body></html>\n")
     return "\n".join(parts)

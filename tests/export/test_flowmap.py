@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -10,8 +12,15 @@ import pytest
 from PIL import Image
 
 from bot.content.catalog import Catalog
-from bot.export.flowmap import SKIPPED, arrows_of, flow_svg
+from bot.domain.conversation import Stat
+from bot.domain.months import Month
+from bot.export.flowmap import NOT_PUBLISHED, SKIPPED, arrow_counts, arrows_of, flow_svg
+from bot.export.layout import layout_from_catalog
+from bot.export.queries import build_report
+from bot.export.to_html import to_html
+from bot.storage.sqlite import SqliteStorage
 from tests.export.test_export_html import chromium
+from tests.export_seed import JAN, PARIS, save, seed
 from tests.system.test_cli import run
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -62,7 +71,37 @@ def test_arrows_carry_the_counts_given(catalog: Catalog) -> None:
     assert arrows_of(catalog.flows["victim"].flow)[("danger", "what")] == ["no", SKIPPED]
     _, arrows = parts(flow_svg(catalog, "victim", counts={("danger", "what"): "<5"}))
     assert text_of(arrows["danger->what"]).endswith("— <5")
-    assert text_of(arrows["what->where"]).endswith("— 0")
+    assert text_of(arrows["what->where"]).endswith(f"— {NOT_PUBLISHED}")
+
+
+async def test_the_page_maps_each_flow_with_counts_it_already_publishes(
+    sqlite_storage: SqliteStorage, catalog: Catalog
+) -> None:
+    await seed(sqlite_storage)  # January: 12 victims through "what" and "where"
+    for n in range(3):  # three answer the age question: a small count
+        age = Stat("step_answered", flow="victim", step="age", dimension="age_band", choice="13-14")
+        await save(sqlite_storage, f"sess-age{n}", [Stat("flow_started", flow="victim"), age], JAN)
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    report = await build_report(sqlite_storage, Month(2026, 1), Month(2026, 1), PARIS, now=now)
+    funnel = {
+        row.label: row.cells[0].display(report.k) for row in report.table("funnel:victim").rows
+    }
+
+    counts = arrow_counts(catalog, "victim", report)
+    # Every button of "what" leads to "where": the funnel row of "what", as published.
+    assert counts[("what", "where")] == funnel["what"] == "12"
+    # "danger" is asked in several flows: its answers are not published per flow.
+    assert ("danger", "what") not in counts and ("danger", "emergency") not in counts
+    # Asked in this flow alone: its answers, with the small count still hidden.
+    assert counts[("age", "closing")] in ("<5", "0+")
+
+    html = to_html(report, layout_from_catalog(catalog))
+    assert html.count('class="flowmap"') == len(catalog.flows)
+    maps = re.findall(r'<div class="map">(<svg .*?</svg>)', html, flags=re.S)
+    (victim,) = [svg for svg in maps if 'aria-label="Parcours victim ' in svg]
+    _, arrows = parts(victim)
+    assert text_of(arrows["what->where"]).endswith("— 12")
+    assert text_of(arrows["danger->what"]).endswith(f"— {NOT_PUBLISHED}")
 
 
 def test_graph_refuses_a_language_without_texts(tmp_path: Path) -> None:
