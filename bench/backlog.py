@@ -10,14 +10,16 @@ max. Target (issue #13): p99 <= 1 s.
 
 The real ``build_application`` with SQLite, against the fake Bot API of the tests
 (``tests/fakebotapi``, which answers at once). Polling: the updates wait in the fake's
-``getUpdates`` queue. Webhook: the fake delivers them in order over at most 40 connections
-at a time, as Telegram does with ``max_connections=40``; a child's wait includes the queue.
+``getUpdates`` queue. Webhook: a process standing for Telegram delivers them in order over
+at most 40 connections at a time, as Telegram does with ``max_connections=40``; a child's
+wait includes that queue.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import os
 import statistics
@@ -116,27 +118,57 @@ async def polling(
 async def webhook(
     api: FakeBotApi, catalog: Catalog, db: Path
 ) -> AsyncIterator[Callable[[dict[str, Any]], None]]:
-    async with (
-        replica(api, catalog, SqliteStorage(db)),
-        # Like Telegram: at most LANES connections, kept alive between updates.
-        aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=LANES)) as session,
-    ):
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        headers = {"X-Telegram-Bot-Api-Secret-Token": api.webhook_secret or ""}
+    """Telegram's side runs in a process of its own (``deliver``), so that posting the
+    updates costs the bot's process nothing, as with the real Telegram."""
+    async with replica(api, catalog, SqliteStorage(db)):
+        telegram = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--deliver",
+            api.webhook_url,
+            api.webhook_secret or "",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert telegram.stdin is not None and telegram.stdout is not None
+        pipe = telegram.stdin
+        await telegram.stdout.readline()  # started: its imports are not the bot's wait
+
+        def send(update: dict[str, Any]) -> None:
+            prepared = api._prepare_update(update)  # the fake learns the chat
+            pipe.write(json.dumps(prepared).encode() + b"\n")
+
+        try:
+            yield send
+        finally:
+            pipe.close()
+            await telegram.wait()
+
+
+async def deliver(url: str, secret: str) -> None:
+    """Telegram's stand-in: each update read on stdin is posted in order, over at most
+    ``LANES`` connections kept alive, until stdin closes and the queue is empty."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    def read() -> None:
+        for line in sys.stdin.buffer:
+            loop.call_soon_threadsafe(queue.put_nowait, line)
+        for _ in range(LANES):
+            loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    headers = {"X-Telegram-Bot-Api-Secret-Token": secret, "Content-Type": "application/json"}
+    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=LANES)) as session:
 
         async def lane() -> None:
-            while True:
-                update = api._prepare_update(await queue.get())  # the fake learns the chat
-                async with session.post(api.webhook_url, json=update, headers=headers) as r:
-                    await r.read()
+            while (body := await queue.get()) is not None:
+                async with session.post(url, data=body, headers=headers) as response:
+                    await response.read()
 
-        lanes = [asyncio.create_task(lane()) for _ in range(LANES)]
-        try:
-            yield queue.put_nowait
-        finally:
-            for task in lanes:
-                task.cancel()
-            await asyncio.gather(*lanes, return_exceptions=True)
+        print("ready", flush=True)
+        reader = loop.run_in_executor(None, read)
+        await asyncio.gather(*(lane() for _ in range(LANES)))
+        await reader
 
 
 def line(name: str, waits: list[float]) -> str:
@@ -165,6 +197,7 @@ async def main(args: argparse.Namespace) -> None:
 
 def parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--deliver", nargs=2, metavar=("URL", "SECRET"), help=argparse.SUPPRESS)
     p.add_argument("--modes", nargs="+", default=["polling", "webhook"])
     p.add_argument("--floods", nargs="+", default=["none", "private", "group"])
     return p.parse_args()
@@ -172,4 +205,8 @@ def parse() -> argparse.Namespace:
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.ERROR)
-    asyncio.run(main(parse()))
+    arguments = parse()
+    if arguments.deliver:
+        asyncio.run(deliver(*arguments.deliver))
+    else:
+        asyncio.run(main(arguments))

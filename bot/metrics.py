@@ -44,7 +44,8 @@ class Metrics:
             "Webhook requests, by result: ok, failed (an error while handling), "
             "retry (database trouble: answered 500 so Telegram redelivers), "
             "refused (wrong secret token), invalid (not an update), unavailable (stopping), "
-            "queued (accepted at once because its chat was busy, handled in its turn)",
+            "queued (accepted at once because its chat was busy, handled in its turn), "
+            "dropped (a repeat beyond what its chat has waiting)",
             ["result"],
             registry=r,
         )

@@ -13,10 +13,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from telegram import Update
 
 from bot.channels.telegram.backlog import PER_CHAT, PER_KIND, Arrival, Backlog, Kind
-from bot.channels.telegram.ordering import PerChatUpdateProcessor, arrival_of
+from bot.channels.telegram.ordering import (
+    PerChatUpdateProcessor,
+    arrival_of,
+    arrival_of_data,
+    ordering_key,
+)
 from bot.content.catalog import Catalog
 from bot.dialogue.service import Dialogue
 from bot.storage.sqlite import SqliteStorage
@@ -116,6 +122,30 @@ def test_updates_are_sorted_into_kinds() -> None:
     assert (aide.kind, aide.command, aide.group) == (Kind.COMMAND, "aide", True)
     pressed = {"message_id": 3, "date": 0, "chat": {"id": FLOODER, "type": "private"}}
     assert kind(builders.callback(FLOODER, pressed, "x")).kind is Kind.PRESS
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        builders.sticker(FLOODER),
+        builders.photo(FLOODER),
+        builders.private_text(FLOODER, "hello"),
+        builders.private_command(FLOODER, "Start@relais_test_bot", "tok"),
+        builders.group_command(GROUP, FLOODER, "aide"),
+        builders.group_text(GROUP, FLOODER, "allo"),
+        builders.callback(
+            FLOODER, {"message_id": 3, "date": 0, "chat": {"id": FLOODER, "type": "private"}}, "x"
+        ),
+        builders.new_members(GROUP, [FLOODER]),
+    ],
+)
+def test_the_raw_json_is_sorted_as_the_decoded_update(data: dict[str, Any]) -> None:
+    """The webhook refuses a doomed repeat before decoding it: same rule, same answer."""
+    decoded = Update.de_json({"update_id": 1, **data}, None)
+    assert decoded is not None
+    key = ordering_key(decoded)
+    assert key is not None
+    assert arrival_of_data({"update_id": 1, **data}) == arrival_of(decoded, key)
 
 
 # -- the processor ---------------------------------------------------------------------------

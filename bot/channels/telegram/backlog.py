@@ -84,6 +84,10 @@ class Backlog:
         self._waiting.setdefault(arrival.chat, Counter())[arrival.slot] += 1
         return True
 
+    def would_admit(self, arrival: Arrival, urgent: Callable[[], bool] = lambda: False) -> bool:
+        """What ``admit`` would say, changing nothing (to skip decoding a doomed update)."""
+        return self._worth_handling(arrival, urgent, record=False)
+
     def started(self, arrival: Arrival) -> None:
         """``arrival`` (admitted) is now being handled: it no longer counts as waiting."""
         waiting = self._waiting.get(arrival.chat)
@@ -95,11 +99,14 @@ class Backlog:
         if not waiting:
             del self._waiting[arrival.chat]
 
-    def _worth_handling(self, arrival: Arrival, urgent: Callable[[], bool]) -> bool:
+    def _worth_handling(
+        self, arrival: Arrival, urgent: Callable[[], bool], record: bool = True
+    ) -> bool:
         if arrival.kind not in REPEATABLE:
             return True
         if arrival.group and arrival.command in self.group_once:
-            return self._first_in_window(arrival.chat, self.group_once[arrival.command]) or urgent()
+            what = self.group_once[arrival.command]
+            return self._first_in_window(arrival.chat, what, record) or urgent()
         waiting = self._waiting.get(arrival.chat)
         if waiting is None:
             return True
@@ -109,13 +116,14 @@ class Backlog:
             return True
         return urgent()  # words of crisis in a text, a command's arguments or a caption
 
-    def _first_in_window(self, chat: int, what: str) -> bool:
+    def _first_in_window(self, chat: int, what: str, record: bool = True) -> bool:
         now = self.clock()
         self._forget_before(now - self.window)
         key = (chat, what)
         if key in self._shown:
             return False
-        self._shown[key] = now
+        if record:
+            self._shown[key] = now
         return True
 
     def _forget_before(self, moment: float) -> None:

@@ -239,7 +239,12 @@ class WebhookServer:
             return web.Response(status=403)
         try:
             body = await asyncio.wait_for(request.read(), BODY_TIMEOUT)
-            update = Update.de_json(json.loads(body), self.application.bot)
+            data = json.loads(body)
+            processor = self.application.update_processor
+            if isinstance(processor, PerChatUpdateProcessor) and not processor.would_admit(data):
+                self.metrics.updates.labels("dropped").inc()  # a repeat of what is queued
+                return web.Response()
+            update = Update.de_json(data, self.application.bot)
         except Exception as exc:  # not JSON, or not an update: nothing to retry
             self.metrics.updates.labels("invalid").inc()
             self._warn.warning("refused a webhook request that is not an update: %s", name(exc))
