@@ -15,6 +15,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from bot.dialogue.group_stats import group_months
@@ -26,9 +27,11 @@ from bot.dialogue.groups import (
     ChannelAction,
     ChatMigrated,
     Claim,
+    CountCrisis,
     Facts,
     ForgetGroup,
     GroupAction,
+    GroupCommand,
     GroupEvent,
     GroupRules,
     MoveGroup,
@@ -37,11 +40,13 @@ from bot.dialogue.groups import (
     PostCard,
     RewriteCard,
     SaveSettings,
+    Say,
     needs_admin,
     needs_counts,
     needs_rights,
     needs_settings,
 )
+from bot.domain.conversation import Source
 from bot.domain.disclosure import MonthCount
 from bot.domain.group import BotRights, GroupSettings, group_key, new_settings
 from bot.errors import AlreadyProcessed, StorageError
@@ -69,6 +74,12 @@ async def _none() -> BotRights:
 PARIS = ZoneInfo("Europe/Paris")
 
 
+class CrisisCounter(Protocol):
+    """Where answers to words of crisis are counted (``bot.metrics.Metrics``)."""
+
+    def crisis_answer(self, tier: str, source: str) -> None: ...
+
+
 class GroupService:
     """The group rules bound to storage; what a channel's group handlers call."""
 
@@ -80,8 +91,10 @@ class GroupService:
         *,
         clock: Callable[[], float] = time.monotonic,
         months_tz: ZoneInfo = PARIS,
+        observer: CrisisCounter | None = None,
     ) -> None:
         self.storage, self.rules, self.secret, self.clock = storage, rules, secret, clock
+        self.observer = observer
         self.months_tz = months_tz  # /stats months are cut where the exports cut them
         self._greeted: dict[int, float] = {}
         self._cards_written: set[int] = set()  # chats whose card this process wrote
@@ -139,9 +152,24 @@ class GroupService:
             return False
         return update_id is not None  # follow-ups of an update just handled have none
 
-    def unavailable(self, now: dt.datetime) -> str:
-        """The calm message with 3018 for a group when the database does not answer."""
-        return self.rules.texts.unavailable(now)
+    def unavailable(
+        self, chat_id: int, event: GroupEvent, now: dt.datetime, *, bot_username: str = ""
+    ) -> list[Say]:
+        """What a group gets when the database does not answer: the answer to words of
+        crisis first (it needs no storage), then the calm message with 3018. The group's
+        own language is stored in that database: the deployment's is used."""
+        defaults = new_settings(self.secret, chat_id, self.rules.texts.catalog.locales.default)
+        crisis = self.rules.crisis(event, defaults, bot_username, now)
+        topic = event.topic if isinstance(event, GroupCommand) else None
+        calm = Say(self.rules.texts.unavailable(now), topic=topic)
+        for action in crisis:
+            if isinstance(action, CountCrisis):
+                self._count(action)
+        return [*(a for a in crisis if isinstance(a, Say)), calm]
+
+    def _count(self, action: CountCrisis) -> None:
+        if self.observer is not None:
+            self.observer.crisis_answer(action.tier, Source.GROUP)
 
     async def card_posted(
         self, chat_id: int, card: PostCard, message_id: int, now: dt.datetime
@@ -215,6 +243,8 @@ class GroupService:
                     self._cards_written.add(chat_id)
                 case NoteGreeted():
                     self._greeted[chat_id] = self.clock()
+                case CountCrisis():
+                    self._count(action)
                 case _:
                     channel.append(action)
         return channel

@@ -10,8 +10,10 @@ import datetime as dt
 from collections.abc import Sequence
 
 from bot.content.catalog import EMERGENCY_RESOURCES, Catalog
+from bot.dialogue.crisis_answer import answer_locale, copy_buttons, crisis_text
 from bot.dialogue.render import help_line, resource_block
 from bot.domain.conversation import Button, Keyboard
+from bot.domain.crisis import CrisisHit
 from bot.domain.disclosure import MonthCount
 from bot.domain.group import (
     CONFIG_PREFIX,
@@ -67,6 +69,15 @@ class GroupTexts:
         (in the deployment's language: the group's own is stored in that database)."""
         locale = locale or self.catalog.locales.default
         return self.t(locale, "error.storage", help=help_line(self.catalog, locale, now))
+
+    def crisis(
+        self, settings: GroupSettings, hit: CrisisHit, now: dt.datetime
+    ) -> tuple[str, tuple[Button, ...]]:
+        """The answer to words of crisis, as in a private chat: the tier's text and numbers
+        in the words' language (else the group's), and buttons to copy the numbers."""
+        locale = answer_locale(self.catalog, hit, settings.locale)
+        text = crisis_text(self.catalog, hit.tier, locale, now)
+        return text, copy_buttons(self.catalog, hit.tier, locale)
 
     def private_button(self, settings: GroupSettings, bot_username: str) -> Keyboard:
         """The way out of the group: a URL button opening the private chat. Pressing it

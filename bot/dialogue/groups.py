@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.dialogue.group_texts import GroupTexts
 from bot.domain.conversation import Keyboard
+from bot.domain.crisis import Tier
 from bot.domain.disclosure import MonthCount
 from bot.domain.group import DEFAULT_STATS_K, BotRights, GroupSettings, apply_choice
 
@@ -36,6 +37,7 @@ class GroupCommand:
 
     name: str
     topic: int | None = None  # the forum topic it was posted in
+    args: str = ""  # what was typed after it: read for words of crisis, never kept
 
 
 @dataclass(frozen=True)
@@ -216,10 +218,19 @@ class NoteGreeted:
     """Remember (in memory) that newcomers were just greeted."""
 
 
+@dataclass(frozen=True)
+class CountCrisis:
+    """Count an answer to words of crisis (metrics: tier, source "group"); never the words."""
+
+    tier: Tier
+
+
 ChannelAction = (
     Say | PostCard | Pin | Unpin | DeleteCommand | RewriteCard | AnswerPress | ShowConfig
 )
-ServiceAction = Claim | SaveSettings | ForgetGroup | MoveGroup | NoteCardCurrent | NoteGreeted
+ServiceAction = (
+    Claim | SaveSettings | ForgetGroup | MoveGroup | NoteCardCurrent | NoteGreeted | CountCrisis
+)
 GroupAction = ChannelAction | ServiceAction
 
 
@@ -282,10 +293,15 @@ class GroupRules:
         if not facts.known and not refused:  # a deep link handed out must resolve
             actions.append(SaveSettings(settings))
         private = self.texts.private_button(settings, facts.bot_username)
+        # Words of crisis after any of our commands are answered first, in the group
+        # (never quoting them, naming no one), with the numbers and the private button.
+        crisis = self.crisis(event, settings, facts.bot_username, now)
+        actions += crisis
         if refused:  # changes nothing, not even a stale card
             actions.append(Say(self.texts.t(settings.locale, "group.admins_only"), topic=topic))
         elif name in HELP:
-            actions.append(Say(self.texts.help(settings, now), private, topic))
+            if not crisis:  # the crisis answer already gives the private button
+                actions.append(Say(self.texts.help(settings, now), private, topic))
         elif name in EMERGENCY:
             actions.append(Say(self.texts.emergency(settings, now), private, topic))
         elif name in CARD:
@@ -306,6 +322,20 @@ class GroupRules:
             actions.append(NoteCardCurrent())
             actions.extend(self._rewrite(settings, facts.bot_username))
         return actions
+
+    def crisis(
+        self, event: GroupEvent, settings: GroupSettings, bot_username: str, now: dt.datetime
+    ) -> list[Say | CountCrisis]:
+        """The answer to words of crisis typed after a command, or nothing. Needs no
+        storage: also what a group gets first while the database is down."""
+        if not isinstance(event, GroupCommand) or not event.args.strip():
+            return []
+        hit = self.texts.catalog.crisis.detect(event.args)
+        if hit is None:
+            return []
+        text, copy = self.texts.crisis(settings, hit, now)
+        keyboard = (copy, *self.texts.private_button(settings, bot_username))
+        return [Say(text, keyboard, event.topic), CountCrisis(hit.tier)]
 
     def _card_posted(self, event: CardPosted) -> list[GroupAction]:
         settings, sent = event.card.settings, event.message_id

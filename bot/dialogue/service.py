@@ -52,6 +52,9 @@ class DialogueObserver(Protocol):
     def unsaved(self, outcome: Outcome) -> None:
         """The database failed; these replies (crisis answer, apology) go out unsaved."""
 
+    def crisis_answer(self, tier: str, source: str) -> None:
+        """Words of crisis were answered outside a conversation (after a group command)."""
+
     def conflict(self) -> None:
         """Another writer saved the conversation first; the turn is re-applied."""
 
@@ -248,7 +251,7 @@ class Dialogue:
             tz = ZoneInfo(self.engine.policy.months_timezone)
         except (ZoneInfoNotFoundError, ValueError):
             tz = ZoneInfo("Europe/Paris")  # the purge has logged it; /stats still answers
-        return GroupService(self.storage, rules, secret, months_tz=tz)
+        return GroupService(self.storage, rules, secret, months_tz=tz, observer=self.observer)
 
     async def origin(self, payload: str) -> Origin | None:
         """The group a ``/start <payload>`` deep link comes from, or ``None`` (no payload,

@@ -218,3 +218,86 @@ def test_a_group_help_command_with_words_of_crisis_passes_the_one_card_a_minute_
     assert backlog.admit(aide, lambda: False)
     assert not backlog.admit(aide, lambda: False)
     assert backlog.admit(aide, lambda: True)
+
+
+# -- groups ------------------------------------------------------------------------------------
+
+CLASS = -4700  # a class group with the bot as an admin, a member who types after /aide
+PUPIL = 4701
+
+
+def seat_class(api: FakeBotApi) -> None:
+    api.add_chat(CLASS, chat_type="group")
+    api.set_chat_member(CLASS, PUPIL, "member")
+    api.set_chat_member(
+        CLASS, api.bot_id, "administrator", can_pin_messages=True, can_delete_messages=True
+    )
+
+
+def pupil_command(api: FakeBotApi, command: str, args: str) -> dict[str, object]:
+    update = builders.group_command(CLASS, PUPIL, command, args=args, bot_username=api.bot_username)
+    update["message"]["from"].update(first_name="Zoé", username="zoe_2011")  # type: ignore[index]
+    return update
+
+
+async def group_posts(api: FakeBotApi, update: dict[str, object], expect: int) -> list[SentMessage]:
+    revision = api.revision
+    await api.dispatch(update)
+    await eventually(
+        lambda: len(api.messages_changed_since(CLASS, revision)) >= expect, what="group answer"
+    )
+    await api.settle(quiet=0.1)
+    return api.messages_changed_since(CLASS, revision)
+
+
+async def test_words_of_crisis_after_a_group_command_are_answered_in_the_group(
+    api: FakeBotApi, catalog: Catalog, counted: tuple[Dialogue, Metrics]
+) -> None:
+    dialogue, metrics = counted
+    seat_class(api)
+    async with relais(api, dialogue, group_messages_per_minute=100_000, group_help_window=0):
+        update = pupil_command(api, "aide", WORDS)
+        command_id = update["message"]["message_id"]  # type: ignore[index]
+        posts = await group_posts(api, update, 1)
+        answer = posts[0]
+        assert is_self_answer(catalog, answer)
+        # Never quoting the words, naming or pointing at anyone.
+        text = answer.text or ""
+        assert WORDS not in text and "Zoé" not in text and "zoe_2011" not in text
+        sent = [c for c in api.calls_of("sendMessage") if c.params.get("chat_id") == CLASS]
+        assert not any(
+            "reply_parameters" in c.params or "reply_to_message_id" in c.params for c in sent
+        )
+        private = [b["url"] for row in answer.inline_keyboard for b in row if "url" in b]
+        assert len(private) == 1 and private[0].startswith(
+            f"https://t.me/{api.bot_username}?start=g"
+        )
+        # The crisis answer carries the private button: no second /aide card after it.
+        assert len(posts) == 1
+        assert api.is_deleted(CLASS, command_id)  # discretion: the words leave the group
+
+        # /urgence still gives the full block after the answer.
+        posts = await group_posts(api, pupil_command(api, "urgence", WORDS), 2)
+        assert is_self_answer(catalog, posts[0])
+        assert (posts[1].text or "").startswith(catalog.locales.text("fr", "emergency.text"))
+
+        # Without words of crisis, /aide is the usual card.
+        posts = await group_posts(api, pupil_command(api, "aide", "svp"), 1)
+        assert not is_self_answer(catalog, posts[0])
+    assert metrics.value("relais_crisis_answers_total", tier="self", source="group") == 2
+
+
+async def test_a_group_command_with_words_of_crisis_is_answered_while_the_database_fails(
+    api: FakeBotApi, catalog: Catalog, tmp_path: Path
+) -> None:
+    metrics = Metrics()
+    storage = SqliteStorage(tmp_path / "group-down.sqlite3")
+    dialogue = Dialogue(Engine(catalog), storage, observer=metrics)
+    seat_class(api)
+    async with relais(api, dialogue, retry=FAST, group_messages_per_minute=100_000):
+        await storage.query("PRAGMA query_only = ON")
+        posts = await group_posts(api, pupil_command(api, "aide", WORDS), 2)
+        await storage.query("PRAGMA query_only = OFF")
+    assert is_self_answer(catalog, posts[0])
+    assert (posts[1].text or "").startswith(texts_start(catalog, "error.storage"))
+    assert metrics.value("relais_crisis_answers_total", tier="self", source="group") == 1

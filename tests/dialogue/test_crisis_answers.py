@@ -17,6 +17,8 @@ import pytest
 from bot.content.catalog import EMERGENCY_RESOURCES, Catalog
 from bot.content.flows import BACK, SKIP
 from bot.dialogue.engine import NAV_RESUME, NAV_START, Engine
+from bot.dialogue.group_texts import GroupTexts
+from bot.dialogue.groups import CountCrisis, Facts, GroupCommand, GroupRules, Say
 from bot.dialogue.render import resource_line
 from bot.domain.conversation import (
     Button,
@@ -32,7 +34,7 @@ from bot.domain.conversation import (
     Unsupported,
 )
 from bot.domain.crisis import CrisisHit, Tier
-from bot.domain.group import link_token
+from bot.domain.group import deep_link, link_token, new_settings
 from tests.conftest import PARIS
 
 SHIPPED = ("fr", "en", "es", "ar", "uk")
@@ -303,3 +305,28 @@ def test_while_the_database_is_down_words_of_crisis_are_answered_first(
     assert engine.unavailable("fr", Text("bonjour", edited=True), night).replies == ()
     caption = engine.unavailable("en", Unsupported("photo", caption=MARK), night)
     assert len(caption.replies) == 2 and crisis_stats(caption)
+
+
+# -- groups ------------------------------------------------------------------------------------
+
+
+def test_a_group_command_with_words_of_crisis_is_answered_first_in_the_words_language(
+    catalog: Catalog, noon: dt.datetime
+) -> None:
+    """A member (not an admin) types ``/config`` and words of danger from someone, in
+    Arabic, in a French group: the answer for that danger comes first, in Arabic, with the
+    numbers to copy and the private button; then the usual refusal; it is counted."""
+    stub = dataclasses.replace(catalog, crisis=StubDetector(CrisisHit(Tier.OTHERS, "ar")))
+    rules = GroupRules(GroupTexts(stub))
+    settings = new_settings("secret", -4800, "fr")
+    event = GroupCommand("config", topic=7, args=f"x {MARK}")
+    actions = rules.decide(event, Facts(settings, bot_username="relais_bot"), noon)
+    said = [a for a in actions if isinstance(a, Say)]
+    assert said[0].text.startswith(catalog.locales.text("ar", "crisis.others"))
+    assert said[0].topic == 7
+    assert [b.copy for b in said[0].keyboard[0]] == COPIED[Tier.OTHERS]
+    assert said[0].keyboard[1][0].url == deep_link("relais_bot", settings.token)
+    assert said[1].text == catalog.locales.text("fr", "group.admins_only")
+    assert CountCrisis(Tier.OTHERS) in actions
+    quiet = rules.decide(GroupCommand("config", args="x"), Facts(settings), noon)
+    assert not any(isinstance(a, CountCrisis) for a in quiet)

@@ -98,6 +98,12 @@ def command_name(text: str) -> str:
     return text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
 
 
+def command_args(text: str) -> str:
+    """``/aide@relais_bot je veux mourir`` → ``je veux mourir`` (read, never kept)."""
+    parts = text.split(maxsplit=1) if text.startswith("/") else []
+    return parts[1] if len(parts) > 1 else ""
+
+
 def _in_group(update: object) -> bool:
     chat = update.effective_chat if isinstance(update, Update) else None
     return chat is not None and chat.type in GROUP_TYPES
@@ -286,11 +292,12 @@ class GroupChats:
         bot = context.bot
         topic = message.message_thread_id if message.is_topic_message else None
         now = dt.datetime.now(dt.UTC)
+        event = GroupCommand(command_name(message.text), topic, command_args(message.text))
         for pause in (*self.retry.storage, None):
             try:
                 actions = await self.service.handle(
                     chat.id,
-                    GroupCommand(command_name(message.text), topic),
+                    event,
                     now,
                     update_id=update.update_id,
                     bot_username=bot.username,
@@ -303,7 +310,11 @@ class GroupChats:
                     log.error(
                         "database unavailable (%s); sent 3018 to a group", storage_reason(exc)
                     )
-                    await self.say(bot, chat.id, Say(self.service.unavailable(now), topic=topic))
+                    fallback = self.service.unavailable(
+                        chat.id, event, now, bot_username=bot.username
+                    )
+                    for say in fallback:  # words of crisis answered first, then 3018
+                        await self.say(bot, chat.id, say)
                     raise  # nothing was claimed: Telegram's redelivery is answered
                 log.warning(
                     "database unavailable (%s); retry in %.1f s", storage_reason(exc), pause
