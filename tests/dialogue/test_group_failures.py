@@ -71,6 +71,6 @@ async def test_a_late_update_does_not_bring_a_removed_group_back(service: GroupS
 
 
 def test_the_calm_message_for_a_group_gives_3018(service: GroupService) -> None:
-    text = service.unavailable(NOW)
-    assert shipped("fr").starts(text, "error.storage")
-    assert "3018" in text
+    (calm,) = service.unavailable(-4900, GroupCommand("aide", topic=3), NOW)
+    assert shipped("fr").starts(calm.text, "error.storage")
+    assert "3018" in calm.text and calm.topic == 3
