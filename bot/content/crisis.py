@@ -17,7 +17,10 @@ in a language other than the one the bot speaks. From the text folded by
   ("il m'a menacé **de me signaler**");
 - cries for help ("au secours", "help me"), silenced when the message says what for
   ("homework");
-- a few distinctive words ("suicide", "scarifier") recognised with one letter wrong.
+- a few distinctive words ("suicide", "scarifier") recognised with one letter wrong;
+- concepts together: words of two or more kinds within a few words of each other, in any
+  order and phrasing ("pris" or "avalé" near "cachets" or "médocs": a plan; "nudes" or
+  "photos" near "publier" or "sinon": sextortion).
 
 Every phrase of every language sits in two Aho-Corasick automata (one over the spaced
 words, one over the text without spaces), so a message is read once per automaton
@@ -42,6 +45,8 @@ __all__ = ["CrisisWords", "Intent", "Language", "normalise"]
 INTENT_WINDOW = 4  # words between "je veux" and "mourir": "je veux vraiment juste mourir"
 CALM_WINDOW = 3  # words after the harm words that may make them a hyperbole
 SUBJECT_GAP = 2  # words between "my mom" and "gonna": "my mom is gonna kill me"
+TOGETHER_SPAN = 8  # words between concepts that make one thought ("pris toute la boîte de
+# cachets"); wider spans join unrelated sentences of a long message
 SQUASH_FROM = 7  # letters; shorter phrases would match inside ordinary words
 TYPO_FROM = 6  # letters; one letter off a shorter word is often another word
 READ_CHARS = 10_000  # a message longer than this is read up to here
@@ -71,6 +76,9 @@ class Language:
     typos: tuple[str, ...]  # bare words
     common: frozenset[str]  # everyday words that tell this language apart
     listed: int  # phrases as written in the file, inflected forms not counted
+    # name → words (" mot " whole, " mot" as the start of a word), and the tiers they bring
+    concepts: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    together: tuple[tuple[Tier, tuple[str, ...]], ...] = ()
 
 
 class _Kind(Enum):
@@ -81,9 +89,11 @@ class _Kind(Enum):
     CALM = 5
     THREAT = 6
     SUBJECT = 7
+    CONCEPT = 8
 
 
-_Payload = tuple[str, _Kind, Tier, int]  # language, what the phrase is, its tier, its words
+# language, what the phrase is, its tier, its words, and the concept it stands for
+_Payload = tuple[str, _Kind, Tier, int, str]
 
 
 class CrisisWords:
@@ -92,29 +102,33 @@ class CrisisWords:
     def __init__(self, languages: tuple[Language, ...]) -> None:
         self.languages = languages
         self._common = {lang.code: lang.common for lang in languages}
-        spaced: dict[str, list[tuple[str, _Kind, Tier]]] = defaultdict(list)
-        squashed: dict[str, list[tuple[str, _Kind, Tier]]] = defaultdict(list)
+        spaced: dict[str, list[tuple[str, _Kind, Tier, str]]] = defaultdict(list)
+        squashed: dict[str, list[tuple[str, _Kind, Tier, str]]] = defaultdict(list)
         for lang in languages:
             for phrase, tier in lang.phrases:
                 compact = squash(phrase)
                 if len(compact) >= SQUASH_FROM:
                     # Also catches spaced-out letters and attached prefixes ("بالانتحار").
-                    squashed[compact].append((lang.code, _Kind.PHRASE, tier))
+                    squashed[compact].append((lang.code, _Kind.PHRASE, tier, ""))
                 else:
-                    spaced[phrase].append((lang.code, _Kind.PHRASE, tier))
+                    spaced[phrase].append((lang.code, _Kind.PHRASE, tier, ""))
             for intent in lang.intents:
                 for want in intent.want:
-                    spaced[want].append((lang.code, _Kind.WANT, intent.tier))
+                    spaced[want].append((lang.code, _Kind.WANT, intent.tier, ""))
                 for harm in intent.harm:
-                    spaced[harm].append((lang.code, _Kind.HARM, intent.tier))
+                    spaced[harm].append((lang.code, _Kind.HARM, intent.tier, ""))
                 for subject in intent.calm_before:
-                    spaced[subject].append((lang.code, _Kind.SUBJECT, intent.tier))
+                    spaced[subject].append((lang.code, _Kind.SUBJECT, intent.tier, ""))
             for threat in lang.threats:
-                spaced[threat].append((lang.code, _Kind.THREAT, Tier.OTHERS))
+                spaced[threat].append((lang.code, _Kind.THREAT, Tier.OTHERS, ""))
             for cry in lang.cries:
-                spaced[cry].append((lang.code, _Kind.CRY, Tier.OTHERS))
+                spaced[cry].append((lang.code, _Kind.CRY, Tier.OTHERS, ""))
             for calm in lang.calm:
-                spaced[calm].append((lang.code, _Kind.CALM, Tier.SELF))
+                spaced[calm].append((lang.code, _Kind.CALM, Tier.SELF, ""))
+            for name, words in lang.concepts:
+                for word in words:
+                    spaced[word].append((lang.code, _Kind.CONCEPT, Tier.SELF, name))
+        self._together = {lang.code: lang.together for lang in languages if lang.together}
         self._spaced = _automaton(spaced)
         self._squashed = _automaton(squashed)
         self._typos = _TypoIndex(languages)
@@ -138,7 +152,7 @@ class CrisisWords:
                 found[code] = tier
 
         for _, payloads in self._squashed.iter(squash(spaced)):
-            for code, _, tier, _ in payloads:
+            for code, _, tier, _, _ in payloads:
                 add(code, tier)
         events: list[tuple[int, _Payload]] = []
         for end, payloads in self._spaced.iter(spaced):
@@ -148,7 +162,7 @@ class CrisisWords:
                 else:
                     events.append((end, payload))
         if events:
-            for code, tier in _Events(spaced, events).hits():
+            for code, tier in _Events(spaced, events).hits(self._together):
                 add(code, tier)
         for code in self._typos.codes(spaced):
             add(code, Tier.SELF)
@@ -176,23 +190,29 @@ class _Events:
 
     def __init__(self, spaced: str, events: list[tuple[int, _Payload]]) -> None:
         found: dict[tuple[str, _Kind, Tier], list[tuple[int, int]]] = defaultdict(list)
+        self.concepts: dict[tuple[str, str], list[int]] = defaultdict(list)
         counted, spaces = 0, 0
-        for end, (code, kind, tier, words) in events:  # in the order of ``end``
+        for end, (code, kind, tier, words, name) in events:  # in the order of ``end``
             # ``end`` is the padding space after the phrase: the number of spaces up to it
             # is the position of the word that follows (counted on from the last event).
             spaces += spaced.count(" ", counted, end + 1)
             counted = end + 1
             after = spaces - 1
-            if kind is _Kind.CALM:
-                tier = Tier.SELF  # calm words serve every tier
+            if kind is _Kind.CONCEPT:
+                self.concepts[code, name].append(after)
+                continue
             found[code, kind, tier].append((after - words, after))
         self.found = found
 
     def _at(self, code: str, kind: _Kind, tier: Tier) -> list[tuple[int, int]]:
         return self.found.get((code, kind, tier), [])
 
-    def hits(self) -> list[tuple[str, Tier]]:
+    def hits(
+        self, together: dict[str, tuple[tuple[Tier, tuple[str, ...]], ...]]
+    ) -> list[tuple[str, Tier]]:
         hits = []
+        for code, rules in together.items():
+            hits += [(code, tier) for tier, names in rules if self._together(code, names)]
         for code, kind, tier in list(self.found):
             if (
                 (
@@ -219,6 +239,17 @@ class _Events:
             return False
         subjects = self._at(code, _Kind.SUBJECT, tier)
         return not any(want[0] - SUBJECT_GAP <= end <= want[0] for _, end in subjects)
+
+    def _together(self, code: str, names: tuple[str, ...]) -> bool:
+        """Every concept named is in the message, all within ``TOGETHER_SPAN`` words of the
+        first one's each occurrence."""
+        spots = [self.concepts.get((code, name), []) for name in names]
+        if not all(spots):
+            return False
+        return any(
+            all(any(abs(p - first) <= TOGETHER_SPAN for p in other) for other in spots[1:])
+            for first in spots[0]
+        )
 
     def _calmed(self, code: str, end: int) -> bool:
         calms = self._at(code, _Kind.CALM, Tier.SELF)
@@ -263,11 +294,13 @@ def _deletions(word: str) -> set[str]:
     return {word} | {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-def _automaton(phrases: dict[str, list[tuple[str, _Kind, Tier]]]) -> Any:
+def _automaton(phrases: dict[str, list[tuple[str, _Kind, Tier, str]]]) -> Any:
     automaton = ahocorasick.Automaton()
     for phrase, payloads in phrases.items():
         words = phrase.count(" ") - 1  # padded: " je veux " is two words
-        automaton.add_word(phrase, tuple((*payload, words) for payload in payloads))
+        automaton.add_word(
+            phrase, tuple((code, kind, tier, words, name) for code, kind, tier, name in payloads)
+        )
     automaton.make_automaton()
     return automaton
 

@@ -21,7 +21,7 @@ from bot.errors import ConfigError, Problem, display_path
 
 MIN_LETTERS = 3  # "a" or "il" would match almost every message
 _LISTS = ("self", "others", "threats", "cries", "calm", "typos", "common")
-_KEYS = (*_LISTS, "intent")
+_KEYS = (*_LISTS, "intent", "concepts", "together")
 
 
 def load_crisis_words(directory: Path) -> CrisisWords:
@@ -96,6 +96,8 @@ class _Reader:
                     "shorter words are one letter away from ordinary ones",
                 )
         intents = self._intents()
+        concepts = self._concepts()
+        together = self._together({name for name, _ in concepts})
         threats = self._phrases(("threats",))
         cries = self._phrases(("cries",))
         calm = self._phrases(("calm",), min_letters=2)
@@ -110,8 +112,61 @@ class _Reader:
             calm=calm,
             typos=typos,
             common=frozenset(p.strip() for p in self._phrases(("common",), min_letters=1)),
-            listed=len(phrases) + listed + len(typos),
+            listed=len(phrases) + listed + len(typos) + sum(len(w) for _, w in concepts),
+            concepts=concepts,
+            together=together,
         )
+
+    def _concepts(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """``concepts:`` name → words; a word ending in ``*`` matches the start of a word."""
+        found = self.doc.data.get("concepts", {})
+        if not isinstance(found, dict):
+            self._problem(("concepts",), "expected 'concepts:' with a list of words per name")
+            return ()
+        concepts = []
+        for name, words in found.items():
+            if not isinstance(words, list):
+                self._problem(("concepts", name), f"expected '{name}:' and a list of words")
+                continue
+            keys: dict[str, None] = {}
+            for i, word in enumerate(words):
+                text = word if isinstance(word, str) else ""
+                folded = normalise(text.removesuffix("*"))
+                if len(folded.replace(" ", "")) < 2:
+                    self._problem(
+                        ("concepts", name, i),
+                        f"concept word {word!r} is too short: under 2 letters "
+                        "it would be found in ordinary messages",
+                    )
+                    continue
+                keys[folded.rstrip() if text.endswith("*") else folded] = None
+            concepts.append((name, tuple(keys)))
+        return tuple(concepts)
+
+    def _together(self, names: set[str]) -> tuple[tuple[Tier, tuple[str, ...]], ...]:
+        """``together:`` tier → lists of concept names that, found close together, bring
+        that tier's answer."""
+        found = self.doc.data.get("together", {})
+        rules: list[tuple[Tier, tuple[str, ...]]] = []
+        if not isinstance(found, dict):
+            self._problem(("together",), "expected 'together:' with 'self:' and/or 'others:'")
+            return ()
+        for key, lists in found.items():
+            if key not in (Tier.SELF.value, Tier.OTHERS.value) or not isinstance(lists, list):
+                self._problem(("together", key), "expected 'self:' or 'others:' and a list")
+                continue
+            for i, rule in enumerate(lists):
+                if not isinstance(rule, list) or len(rule) < 2:
+                    self._problem(("together", key, i), "expected a list of 2+ concept names")
+                    continue
+                unknown = [name for name in rule if name not in names]
+                if unknown:
+                    self._problem(
+                        ("together", key, i), f"unknown concept(s) {', '.join(map(str, unknown))}"
+                    )
+                    continue
+                rules.append((Tier(key), tuple(rule)))
+        return tuple(rules)
 
     def _intents(self) -> tuple[Intent, ...]:
         found = self.doc.data.get("intent", {})

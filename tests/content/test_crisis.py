@@ -408,6 +408,36 @@ def test_hyperbole_and_distance_are_not_an_emergency(text: str) -> None:
     assert not mentions_crisis(text), text
 
 
+@pytest.mark.parametrize(
+    ("text", "tier"),
+    [
+        ("j'ai gobé une plaquette entière de somnifères", Tier.SELF),  # pills + swallow
+        ("je me suis tailladé l'avant-bras", Tier.SELF),  # wound + body
+        ("merci pour tout, je vous aime, prenez soin de vous", Tier.SELF),  # farewell
+        ("if i disappeared no one would even notice", Tier.SELF),  # nobody + miss + gone
+        ("he wants 50 dollars or he'll show the naked pics", Tier.OTHERS),  # nude + extort
+        ("des filles m'attendent à la sortie pour me taper", Tier.OTHERS),
+    ],
+)
+def test_concepts_found_together_bring_their_answer(text: str, tier: Tier) -> None:
+    hit = DETECTOR.detect(text)
+    assert hit is not None and hit.tier is tier, (text, hit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "j'ai pris toutes mes affaires pour le voyage",  # "toutes" without pills
+        "ils ont posté une vidéo de moi en train de danser",  # pictures, nothing intimate
+        # pills and "all" too far apart to be one thought
+        "j'ai pris tous mes cahiers, les profs ont dit plein de choses et ensuite on a parlé "
+        "de la pharmacie du coin qui vend des cachets",
+    ],
+)
+def test_concepts_apart_or_alone_are_not_an_emergency(text: str) -> None:
+    assert not mentions_crisis(text), text
+
+
 def test_inflected_forms_come_from_the_forms_file(tmp_path: Path) -> None:
     """Without ``forms/fr.txt`` only the words as listed match: the lemmatiser's forms are
     what catches "que je meure"."""
