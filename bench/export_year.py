@@ -66,7 +66,7 @@ _PLATFORMS = "'instagram','tiktok','snapchat','whatsapp','discord','youtube','x'
 def _insert_sql(n: str, pick: Callable[[str, str], str]) -> str:
     """The INSERT of every event of conversation ``n`` (an SQL expression); ``pick(list,
     index)`` is the backend's way to take an element of a literal list."""
-    hour = f"{YEAR_START} + ({n} * {YEAR_HOURS} / :total) * 3600"
+    hour = f"{YEAR_START} + (CAST({n} AS BIGINT) * {YEAR_HOURS} / :total) * 3600"
     return f"""
 INSERT INTO events (at_hour, kind, flow, step, dimension, choice, locale, origin, session)
 SELECT {hour}, e.kind, 'victim', e.step, e.dimension,

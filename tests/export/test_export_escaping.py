@@ -5,6 +5,7 @@ no count small enough to single someone out."""
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from openpyxl import load_workbook
@@ -76,3 +77,25 @@ def test_k_is_not_chosen_per_export() -> None:
     with pytest.raises(SystemExit) as refused:
         main(["export", "--k", "9"])
     assert refused.value.code == 2
+
+
+def test_charts_count_in_whole_numbers_even_when_everything_is_hidden() -> None:
+    """An empty year used to be drawn on a 0.000-0.054 scale."""
+    from bot.export.charts import ticks, trend
+
+    hidden = Table(
+        "activity",
+        "t",
+        "month",
+        ("started", "completed", "emergency"),
+        tuple(Row(f"2026-{m:02d}", (Cell(None, "small"),) * 3) for m in range(1, 13)),
+        None,
+    )
+    svg = trend(hidden, 5, {})
+    labels = re.findall(r'text-anchor="end">([^<]*)<', svg)
+    assert labels and all(label.isdigit() for label in labels)
+    assert (
+        ticks(0) == [0, 1]
+        and ticks(5) == [0, 1, 2, 3, 4, 5]
+        and ticks(47) == [0, 10, 20, 30, 40, 50]
+    )
