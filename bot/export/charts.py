@@ -21,6 +21,7 @@ WIDTH = 900  # the page's column, in SVG units (it scales with the page)
 LABEL_MAX = 42  # characters of a bar label before it is cut with "…"
 BLUE, GREEN, RED, GREY = "#1f5fa8", "#2e8540", "#c0392b", "#8a8a8a"
 FONT = 'font-family="system-ui,sans-serif" font-size="13"'
+CHAR = 7.5  # the width of an average character at that size, to lay the legend out
 
 
 def _cut(label: str) -> str:
@@ -77,6 +78,7 @@ def trend(table: Table, k: int, names: dict[str, str]) -> str:
                 f'<text x="{x(i):.1f}" y="{top_pad + plot_h + 18}" text-anchor="middle">'
                 f"{escape(row.label)}</text>"
             )
+    lx = float(left)  # the legend, entry after entry
     for j, (column, colour) in enumerate(zip(table.columns, (BLUE, GREEN, RED), strict=False)):
         points = [
             (x(i), y(value)) for i, r in enumerate(rows) if (value := r.cells[j].value) is not None
@@ -87,16 +89,17 @@ def trend(table: Table, k: int, names: dict[str, str]) -> str:
             body += [
                 f'<circle cx="{px:.1f}" cy="{py:.1f}" r="3" fill="{colour}"/>' for px, py in points
             ]
-        lx = left + 200 * j
+        name = names.get(column, column)
         body.append(f'<path d="M{lx} 16H{lx + 18}" stroke="{colour}" stroke-width="3"/>')
-        body.append(f'<text x="{lx + 24}" y="20">{escape(names.get(column, column))}</text>')
+        body.append(f'<text x="{lx + 24}" y="20">{escape(name)}</text>')
+        lx += 24 + CHAR * len(name) + 24
     for i, row in enumerate(rows):
         if any(c.hidden for c in row.cells):
             at = f'x="{x(i):.1f}" y="{y(0) - 4:.1f}"'
             body.append(f'<text {at} text-anchor="middle" fill="{GREY}">×</text>')
     mid = top_pad + plot_h / 2
     body.append(
-        f'<text x="{left + 600}" y="20" fill="{GREY}">× masqué (&lt;{k} ou x)</text>'
+        f'<text x="{lx:.0f}" y="20" fill="{GREY}">× masqué (&lt;{k} ou x)</text>'
         f'<text x="14" y="{mid}" transform="rotate(-90 14 {mid})" '
         f'text-anchor="middle">conversations</text>'
     )
