@@ -99,3 +99,15 @@ def test_lines_say_each_fact_once(catalog: Catalog, fr: Texts) -> None:
     pinned = help_line(catalog, "fr", None)  # a card that stays pinned for months
     assert fr("resources.fr-3018.hours") in pinned
     assert not fr.keys(pinned, "status.") and fr("resources.fr-3018.meanwhile") not in pinned
+
+
+def test_arabic_lines_keep_spaced_numbers_left_to_right(catalog: Catalog) -> None:
+    """On an Arabic line, "0 800 235 236" alone is drawn "236 235 800 0": a left-to-right
+    mark right before every number that has a space keeps it in dialling order."""
+    spaced = [r for r in catalog.resources.by_id.values() if r.phone and " " in r.phone]
+    assert spaced  # Fil Santé Jeunes, Childline, ANAR, 116 111...
+    for resource in spaced:
+        line = resource_line(catalog, resource.id, "ar", None)
+        assert f"\u200e{resource.phone}" in line, resource.id
+    name_116111 = Texts(catalog, "ar")("resources.eu-116111.name")
+    assert "\u200e116 111" in name_116111
