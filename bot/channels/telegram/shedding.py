@@ -96,7 +96,8 @@ class ConnectionGuard:
         for handler in [h for h in self._progress if h not in open_now]:
             del self._progress[handler]  # gone (or not yet connected: seen at the next sweep)
         if closed:
-            self.warn.warning("webhook port: closed %d idle or slow connection(s)", closed)
+            # No count in the line: it is throttled per distinct line (see ``Throttle``).
+            self.warn.warning("webhook port: closed idle or slow connections")
         return closed
 
     def _close(self, handler: RequestHandler) -> None:
