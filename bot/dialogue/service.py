@@ -219,19 +219,23 @@ class Dialogue:
             if self.engine.waiting_for_answer(r.conversation)
         ]
 
+    async def close_months(self, now: dt.datetime) -> list[str]:
+        """Count the months that are over and not counted yet (``Storage.close_months``):
+        hourly, so /stats and the dashboard find a month ready soon after it ends. A bad
+        EXPORT_TIMEZONE is logged, not raised: the purge after this keeps its promise."""
+        try:
+            tz = ZoneInfo(self.engine.policy.months_timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            log.warning("EXPORT_TIMEZONE is not a time zone: months not counted")
+            return []
+        return await self.storage.close_months(tz, now)
+
     async def purge(self, now: dt.datetime) -> int:
         """Delete what the retention policy no longer allows to keep; return rows gone.
         Months that are over are counted first, before their events can go
-        (``bot/storage/periods.py``); a bad EXPORT_TIMEZONE must not stop the purge, which
-        keeps the retention promise."""
-        policy = self.engine.policy
-        try:
-            tz = ZoneInfo(policy.months_timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            log.warning("EXPORT_TIMEZONE is not a time zone: months not counted before purging")
-        else:
-            await self.storage.close_months(tz, now)
-        events_before, idle_before = policy.purge_before(now)
+        (``bot/storage/periods.py``)."""
+        await self.close_months(now)
+        events_before, idle_before = self.engine.policy.purge_before(now)
         return await self.storage.purge(
             events_before=events_before, idle_before=idle_before, now=now
         )

@@ -18,6 +18,7 @@ from bot.dialogue.engine import Engine
 from bot.dialogue.service import Dialogue
 from bot.domain.conversation import Command, Press
 from bot.domain.months import Month
+from bot.domain.policy import Policy
 from bot.export import layout_from_catalog
 from bot.export.queries import build_report
 from bot.export.tables import Report, Table
@@ -197,3 +198,21 @@ async def test_the_engine_logs_what_the_export_needs(
     assert counts[("activity", "", "started")] == 1
     assert counts[("activity", "", "completed")] == 1
     assert counts[("activity", "", "emergency")] == 1
+
+
+async def test_the_running_bot_counts_months_just_over_and_a_bad_zone_stops_nothing(
+    storage: Storage, catalog: Catalog
+) -> None:
+    await seed(storage)
+    dialogue = Dialogue(Engine(catalog), storage)
+    assert await dialogue.close_months(NOW) == [
+        "2026-01",
+        "2026-02",
+        "2026-03",
+        "2026-04",
+        "2026-05",
+    ]
+    assert await dialogue.close_months(NOW) == []  # once
+    lost = Dialogue(Engine(catalog, Policy(months_timezone="Nowhere/Atlantis")), storage)
+    assert await lost.close_months(NOW) == []
+    assert await lost.purge(NOW) >= 0  # the retention purge still runs

@@ -21,10 +21,12 @@ from bot.privacy import unseal
 
 log = logging.getLogger(__name__)
 DAY = dt.timedelta(days=1)
+HOUR = dt.timedelta(hours=1)
 
 
 class Housekeeping:
-    """A task that sends due reminders every ``interval`` seconds and purges daily."""
+    """A task that sends due reminders every ``interval`` seconds, counts the months just
+    over hourly and purges daily."""
 
     def __init__(self, dialogue: Dialogue, secret: str, *, interval: float = 30.0) -> None:
         self.dialogue = dialogue
@@ -32,6 +34,7 @@ class Housekeeping:
         self.interval = interval
         self._task: asyncio.Task[None] | None = None
         self._last_purge: dt.datetime | None = None
+        self._last_count: dt.datetime | None = None
 
     def start(self, bot: Bot) -> None:
         if self._task is None:
@@ -51,7 +54,10 @@ class Housekeeping:
                 await self.send_reminders(bot, now)
                 if self._last_purge is None or now - self._last_purge >= DAY:
                     await self.purge(now)
-                    self._last_purge = now
+                    self._last_purge = self._last_count = now
+                elif self._last_count is None or now - self._last_count >= HOUR:
+                    await self.dialogue.close_months(now)  # a month just over, counted
+                    self._last_count = now
             except Exception as exc:  # never let housekeeping take the bot down
                 log.warning("housekeeping failed: %s", type(exc).__name__)
             await asyncio.sleep(self.interval)
