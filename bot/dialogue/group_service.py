@@ -167,6 +167,10 @@ class GroupService:
                 self._count(action)
         return [*(a for a in crisis if isinstance(a, Say)), calm]
 
+    def speaks_of_danger(self, event: GroupEvent) -> bool:
+        """Whether words of crisis came with ``event`` (see ``Dialogue.speaks_of_danger``)."""
+        return self.rules.speaks_of_danger(event)
+
     def _count(self, action: CountCrisis) -> None:
         if self.observer is not None:
             self.observer.crisis_answer(action.tier, Source.GROUP)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from bot.dialogue.group_texts import GroupTexts
 from bot.domain.conversation import Keyboard
-from bot.domain.crisis import Tier
+from bot.domain.crisis import CrisisHit, Tier
 from bot.domain.disclosure import MonthCount
 from bot.domain.group import DEFAULT_STATS_K, BotRights, GroupSettings, apply_choice
 
@@ -328,14 +328,21 @@ class GroupRules:
     ) -> list[Say | CountCrisis]:
         """The answer to words of crisis typed after a command, or nothing. Needs no
         storage: also what a group gets first while the database is down."""
-        if not isinstance(event, GroupCommand) or not event.args.strip():
-            return []
-        hit = self.texts.catalog.crisis.detect(event.args)
-        if hit is None:
+        hit = self._hit(event)
+        if hit is None or not isinstance(event, GroupCommand):
             return []
         text, copy = self.texts.crisis(settings, hit, now)
         keyboard = (copy, *self.texts.private_button(settings, bot_username))
         return [Say(text, keyboard, event.topic), CountCrisis(hit.tier)]
+
+    def speaks_of_danger(self, event: GroupEvent) -> bool:
+        """Whether words of crisis came with a command (answered without storage)."""
+        return self._hit(event) is not None
+
+    def _hit(self, event: GroupEvent) -> CrisisHit | None:
+        if not isinstance(event, GroupCommand) or not event.args.strip():
+            return None
+        return self.texts.catalog.crisis.detect(event.args)
 
     def _card_posted(self, event: CardPosted) -> list[GroupAction]:
         settings, sent = event.card.settings, event.message_id

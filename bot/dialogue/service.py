@@ -27,7 +27,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.dialogue.conversation_cache import ConversationCache
-from bot.dialogue.engine import Engine
+from bot.dialogue.engine import Engine, words_of
 from bot.dialogue.group_service import GroupService
 from bot.dialogue.group_texts import GroupTexts
 from bot.dialogue.groups import GroupRules
@@ -160,6 +160,12 @@ class Dialogue:
     def urgent(self, text: str) -> bool:
         """Whether ``text`` may speak of danger (the crisis detector): never to be dropped."""
         return self.engine.catalog.crisis.detect(text) is not None
+
+    def speaks_of_danger(self, event: Event) -> bool:
+        """Whether ``event`` carries words of crisis: their answer needs no database, so a
+        failing one is not retried before it (``unavailable``)."""
+        words = words_of(event)
+        return words is not None and self.urgent(words[0])
 
     def menus(self) -> list[Menu]:
         """Telegram's command menus, one per language and scope (``setMyCommands``)."""

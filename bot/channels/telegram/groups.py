@@ -306,7 +306,9 @@ class GroupChats:
                 )
                 break
             except StorageError as exc:
-                if pause is None:  # as in a private chat: never silence, 3018 instead
+                # As in a private chat: never silence, 3018 instead, and words of crisis
+                # answered without waiting for the retries.
+                if pause is None or self.service.speaks_of_danger(event):
                     log.error(
                         "database unavailable (%s); sent 3018 to a group", storage_reason(exc)
                     )

@@ -148,7 +148,9 @@ class PrivateChat:
             except AlreadyProcessed:  # a redelivery: it was answered the first time
                 return
             except StorageError as exc:
-                if pause is None:
+                # Words of crisis are answered at once: retrying first could keep them
+                # waiting for seconds (a hung database times out after 10 s each time).
+                if pause is None or self.dialogue.speaks_of_danger(event):
                     log.error("database unavailable (%s); sent 3018 instead", storage_reason(exc))
                     fallback = self.dialogue.unavailable(language_code, event, now)
                     await self.apologise(context, chat_id, fallback, query)
