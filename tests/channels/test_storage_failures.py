@@ -1,6 +1,7 @@
 """The database fails at the moments the attack run found silent: a group command, and the
 group lookup of a private /start coming from a group's card. Both get the calm message.
-Words of crisis get their answer after one failed attempt, not after every retry."""
+Words of crisis get their answer after one failed attempt, not after every retry; and a
+turn whose own first attempt was saved before failing is not taken for a redelivery."""
 
 from __future__ import annotations
 
@@ -104,3 +105,20 @@ async def test_a_group_command_with_words_of_crisis_is_answered_without_retries(
             what="the calm message",
         )
     assert get_group.calls == attempts
+
+
+async def test_a_forget_that_fails_after_the_save_gets_the_calm_message(
+    api: FakeBotApi, dialogue_factory: Callable[..., Dialogue], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The retry finds the update claimed by the failed attempt itself: not a redelivery."""
+    dialogue = dialogue_factory()
+    async with relais(api, dialogue, retry=FAST):
+        teen = api.user(TEEN)
+        await teen.send("/start")
+        await teen.send("/oubli")
+        monkeypatch.setattr(dialogue.storage, "forget", Down())
+        before = len(teen.messages)
+        await teen.press_data(teen.last_message.message_id, "forget:yes")
+        await eventually(lambda: len(teen.messages) > before, what="a reply")
+        calm = teen.messages[-1].text or ""
+        assert shipped("fr").starts(calm, "error.storage") and "3018" in calm

@@ -130,6 +130,7 @@ class PrivateChat:
         then note the ids of the messages shown (written in the next batch)."""
         user_key = self.user_key(user_id)
         now = dt.datetime.now(dt.UTC)
+        failed = False  # an attempt of this turn failed on the database
         for pause in (*self.retry.storage, None):
             try:
                 # The deep link's group is read inside the retries too: a database
@@ -145,9 +146,16 @@ class PrivateChat:
                     reach=sealed(self.secret, chat_id),
                 )
                 break
-            except AlreadyProcessed:  # a redelivery: it was answered the first time
-                return
+            except AlreadyProcessed:
+                if failed:
+                    # Our own failed attempt had claimed the update (the database failed
+                    # after saving, or in /oubli's forget): its replies are lost, so the
+                    # calm message rather than silence.
+                    fallback = self.dialogue.unavailable(language_code, event, now)
+                    await self.apologise(context, chat_id, fallback, query)
+                return  # otherwise a redelivery: it was answered the first time
             except StorageError as exc:
+                failed = True
                 # Words of crisis are answered at once: retrying first could keep them
                 # waiting for seconds (a hung database times out after 10 s each time).
                 if pause is None or self.dialogue.speaks_of_danger(event):
