@@ -304,7 +304,13 @@ def test_evaluation_set_is_large_and_covers_every_category() -> None:
         assert {ex.category for ex in dev if ex.lang == code} >= categories, code
 
 
-@pytest.mark.parametrize("part", ["dev"])
+HELDOUT_SHORT = pytest.mark.xfail(
+    strict=True,
+    reason="measured 80.3 % recall on the held-out part (target 97 %): README 'Crisis words'",
+)
+
+
+@pytest.mark.parametrize("part", ["dev", pytest.param("heldout", marks=HELDOUT_SHORT)])
 def test_detector_meets_its_targets(part: str) -> None:
     """Recall >= 97 % and full emergency answers on <= 5 % of ordinary messages; the
     held-out part was never used to tune the lists (tests/data/crisis/README.md)."""
@@ -314,6 +320,16 @@ def test_detector_meets_its_targets(part: str) -> None:
         f"false alarms {scores.false_alarms}"
     )
     assert scores.tier.rate >= 0.9, f"tier {scores.tier}"
+
+
+def test_heldout_part_does_not_fall_below_what_was_measured() -> None:
+    """Until the targets are met there: no change may lose what the held-out part
+    measured (80.3 % recall, 2.2 % false alarms), nor pass the false-alarm target."""
+    scores = crisis_eval.score(DETECTOR, crisis_eval.load("heldout"))
+    assert scores.recall.rate >= 0.80, f"recall {scores.recall}"
+    assert scores.false_alarms.rate <= crisis_eval.FALSE_ALARM_TARGET, (
+        f"false alarms {scores.false_alarms}"
+    )
 
 
 @pytest.mark.parametrize("path", sorted(CRISIS_DIR.glob("*.yaml")), ids=lambda p: p.stem)
