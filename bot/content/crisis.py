@@ -4,7 +4,7 @@ A miss can cost a life and a false alarm costs one extra message, so the detecto
 towards answering. Every language's lists (``locales/crisis/<code>.yaml``, read by
 ``bot.content.crisis_lists``) are checked against every message, since a teen may write
 in a language other than the one the bot speaks. From the text folded by
-``bot.content.crisis_text``, five ways in:
+``bot.content.crisis_text``, six ways in:
 
 - phrases that alone mean suicide, self-harm, a plan, a farewell (``self``) or danger
   from someone (``others``): never silenced;
