@@ -62,7 +62,7 @@ test-other-pythons:
 	@for v in $(OTHER_PYTHONS); do \
 		if [ -z "$$($(MAKE) --no-print-directory -s which-python-$$v)" ]; then \
 			echo "Python $$v: not on this machine, not tested"; continue; fi; \
-		echo "Python $$v: the suite without -m '$(FAST)'"; \
+		echo "Python $$v: pytest -m '$(FAST)'"; \
 		$(MAKE) --no-print-directory .venv-$$v/.installed || exit 1; \
 		.venv-$$v/bin/python -m pytest -q -m '$(FAST)' || exit 1; \
 	done

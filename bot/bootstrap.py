@@ -51,6 +51,12 @@ def content_problems(settings: Settings) -> list[str]:
         problems.append(f"LOCALES_DIR={locales}: no such folder; point it at your texts, {unset}")
     elif not (locales / "fr.yaml").is_file():
         problems.append(f"LOCALES_DIR={locales}: no fr.yaml (the reference texts) in it; {unset}")
+    elif not (locales / f"{settings.default_locale}.yaml").is_file():
+        codes = ", ".join(sorted(p.stem for p in locales.glob("*.yaml")))
+        problems.append(
+            f"DEFAULT_LOCALE={settings.default_locale}: no texts in that language; "
+            f"use one of {codes}"
+        )
     return problems
 
 
@@ -206,10 +212,9 @@ def webhook(settings: Settings) -> int:
     catalog = catalog_from(settings)
     try:
         config = WebhookConfig.from_settings(settings)
-        storage = storage_from_url(settings.database_url)
-    except ValueError as exc:
-        log.error("cannot start the webhook: %s", exc)
-        return 1
+    except ValueError as exc:  # WEBHOOK_URL, WEBHOOK_SECRET: one line each
+        raise SettingsError(str(exc).split("; ")) from None
+    storage = storage_from_url(settings.database_url)
     metrics = Metrics()
     dialogue = dialogue_from(settings, catalog, storage, observer=metrics)
     application = build_application(
@@ -234,9 +239,8 @@ def webhook(settings: Settings) -> int:
                 tz=ZoneInfo(settings.export_timezone),
                 layout=layout_from_catalog(catalog),
             )
-        except ValueError as exc:
-            log.error("cannot start the webhook: %s", exc)
-            return 1
+        except ValueError as exc:  # DASHBOARD_TOKEN too short
+            raise SettingsError([str(exc)]) from None
     server = WebhookServer(application, dialogue.ping, metrics, config, dashboard=dashboard)
     gc.freeze()  # as in polling()
     try:

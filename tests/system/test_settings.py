@@ -87,6 +87,24 @@ def test_content_folders_that_hold_nothing_name_their_setting(tmp_path: Path) ->
     ]
 
 
+def test_webhook_settings_and_the_default_language_are_one_line_each(tmp_path: Path) -> None:
+    result = run(
+        ["run", "--webhook"],
+        tmp_path,
+        TELEGRAM_BOT_TOKEN="123456:ABC",
+        PSEUDONYM_SECRET=LONG_SECRET,
+        WEBHOOK_URL="",
+        WEBHOOK_SECRET="",
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert [line.split(" ")[2] for line in result.stderr.splitlines()] == [
+        "WEBHOOK_URL",
+        "WEBHOOK_SECRET",
+    ]
+    line = refused(run(["check"], tmp_path, DEFAULT_LOCALE="zz"), "check", "DEFAULT_LOCALE")
+    assert "fr" in line
+
+
 def test_run_without_a_token_and_without_a_terminal_refuses(tmp_path: Path) -> None:
     """Under systemd or CI there is nobody to chat with: say so instead of exiting 0."""
     line = refused(run(["run"], tmp_path, stdin="1\n"), "run", "TELEGRAM_BOT_TOKEN")
