@@ -240,7 +240,7 @@ async def test_polling_survives_an_outage(api: FakeBotApi) -> None:
     async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.effective_message is not None
         await update.effective_message.reply_text("one")
-        await asyncio.sleep(0.02)  # a pause shorter than settle's quiet window
+        await asyncio.sleep(0.02)  # settle waits for the handler, however long this takes
         await update.effective_message.reply_text("two")
 
     app = application_builder(api).build()

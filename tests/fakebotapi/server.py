@@ -680,9 +680,10 @@ class FakeBotApi:
             await asyncio.sleep(0.005)
 
     async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot is idle: every pushed update was fetched (when the bot polls),
-        no request is being answered, and nothing but ``getUpdates`` arrived for ``quiet``
-        seconds.  Raises ``TimeoutError`` if that does not happen within ``timeout``."""
+        """Wait until the bot is idle: every pushed update was fetched and confirmed by the next
+        poll (when the bot polls), ``busy`` is false, no request is being answered, and nothing
+        but ``getUpdates`` arrived for ``quiet`` seconds.  Raises ``TimeoutError`` if that does
+        not happen within ``timeout``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
@@ -693,7 +694,7 @@ class FakeBotApi:
                 return
             if loop.time() >= deadline:
                 if waiting_poll:
-                    why = f"{len(self._undelivered)} update(s) never fetched by getUpdates"
+                    why = f"{len(self._undelivered)} update(s) not fetched and confirmed by a poll"
                 elif self._inflight:
                     why = f"{self._inflight} request(s) still being answered"
                 elif working:
@@ -1189,7 +1190,8 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
         if ready:
-            self._undelivered.difference_update(int(u["update_id"]) for u in ready)
+            # They stay undelivered until the next poll confirms them (``_confirm``): until
+            # then the bot may still be decoding them, and ``settle`` must keep waiting.
             self._touch()
         return ready
 
