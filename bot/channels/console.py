@@ -12,7 +12,7 @@ from typing import TextIO
 
 from bot.dialogue.engine import LANG_PREFIX
 from bot.dialogue.service import Dialogue
-from bot.domain.conversation import Button, Command, Event, Press, Reply, Text
+from bot.domain.conversation import Button, Command, Event, Press, Reply, Text, command_of
 from bot.privacy import pseudonym
 
 
@@ -21,9 +21,9 @@ def parse_line(line: str, buttons: list[Button]) -> Event | None:
     line = line.strip()
     if not line:
         return None
-    if line.startswith("/"):
-        name, _, args = line[1:].partition(" ")
-        return Command(name.split("@")[0].lower(), args.strip())
+    command = command_of(line)
+    if command is not None:
+        return command
     if line.isdigit() and 1 <= int(line) <= len(buttons):
         button = buttons[int(line) - 1]
         if button.data is not None:

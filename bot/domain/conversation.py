@@ -67,6 +67,16 @@ class Command:
     args: str = ""
 
 
+def command_of(text: str) -> Command | None:
+    """``/Aide@relais_bot je veux mourir`` → ``Command("aide", "je veux mourir")``;
+    ``None`` for text that is no command. Any whitespace ends the name: ``/aide`` then a
+    new line has arguments too."""
+    if not text.startswith("/"):
+        return None
+    head, *rest = text[1:].split(maxsplit=1) or [""]
+    return Command(head.split("@")[0].lower(), rest[0].strip() if rest else "")
+
+
 @dataclass(frozen=True)
 class Press:
     """A button press carrying its ``callback_data``."""

@@ -62,6 +62,7 @@ from bot.dialogue.groups import (
     ShowConfig,
     Unpin,
 )
+from bot.domain.conversation import command_of
 from bot.domain.group import BotRights
 from bot.errors import StorageError
 
@@ -91,17 +92,6 @@ class AdminCache:
     def drop(self, *chat_ids: int) -> None:
         for chat_id in chat_ids:
             self._lists.pop(chat_id, None)
-
-
-def command_name(text: str) -> str:
-    """``/Aide@relais_bot args`` → ``aide``."""
-    return text[1:].split(maxsplit=1)[0].split("@")[0].lower() if text.startswith("/") else ""
-
-
-def command_args(text: str) -> str:
-    """``/aide@relais_bot je veux mourir`` → ``je veux mourir`` (read, never kept)."""
-    parts = text.split(maxsplit=1) if text.startswith("/") else []
-    return parts[1] if len(parts) > 1 else ""
 
 
 def _in_group(update: object) -> bool:
@@ -287,12 +277,13 @@ class GroupChats:
         """Any of our commands in a group, addressed to us (``/aide@otherbot`` never gets
         here: PTB's CommandHandler checks the bot name)."""
         message, chat = update.effective_message, update.effective_chat
-        if message is None or chat is None or not message.text:
+        command = command_of(message.text or "") if message is not None else None
+        if message is None or chat is None or command is None:
             return
         bot = context.bot
         topic = message.message_thread_id if message.is_topic_message else None
         now = dt.datetime.now(dt.UTC)
-        event = GroupCommand(command_name(message.text), topic, command_args(message.text))
+        event = GroupCommand(command.name, topic, command.args)  # the args: read, never kept
         for pause in (*self.retry.storage, None):
             try:
                 actions = await self.service.handle(

@@ -33,6 +33,7 @@ from telegram import Chat, Message, Update
 from telegram.ext import BaseUpdateProcessor
 
 from bot.channels.telegram.backlog import Arrival, Backlog, Kind
+from bot.domain.conversation import command_of
 
 # PTB's semaphore is taken before ``do_process_update`` runs, while the update may still
 # have to wait for its chat: sized so that it never blocks (the slots are ours, below).
@@ -116,8 +117,8 @@ def arrival_of_data(data: Mapping[str, Any]) -> Arrival | None:
 
 
 def _command(text: str) -> str:
-    name = text[1:].split(maxsplit=1)[0] if len(text) > 1 else ""
-    return name.split("@")[0].lower()[:32]
+    command = command_of(text)
+    return command.name[:32] if command is not None else ""
 
 
 def _text(update: Update) -> str:

@@ -21,10 +21,19 @@ from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.channels.telegram.ordering import MEDIA
 from bot.channels.telegram.retry import RetryPolicy, name, storage_reason
 from bot.channels.telegram.sender import answer, send
 from bot.dialogue.service import Dialogue
-from bot.domain.conversation import Command, Event, Outcome, Press, Text, Unsupported
+from bot.domain.conversation import (
+    Command,
+    Event,
+    Outcome,
+    Press,
+    Text,
+    Unsupported,
+    command_of,
+)
 from bot.domain.group import Origin
 from bot.errors import AlreadyProcessed, StorageError
 from bot.privacy import pseudonym, seal
@@ -229,25 +238,9 @@ def event_of(message: Message) -> Event:
     """Classify a message; text is passed on for the engine to read, never kept."""
     text = message.text
     if text is not None:
-        if text.startswith("/"):
-            # Any whitespace ends the name: "/aide\nje veux mourir" has arguments too.
-            head, *rest = text[1:].split(maxsplit=1) or [""]
-            return Command(head.split("@")[0].lower(), rest[0].strip() if rest else "")
-        return Text(text)
+        return command_of(text) or Text(text)
     caption = message.caption or ""  # words under a photo, a video, a file...
-    for kind in (
-        "sticker",
-        "photo",
-        "voice",
-        "video",
-        "video_note",
-        "document",
-        "audio",
-        "animation",
-        "location",
-        "contact",
-        "poll",
-    ):
+    for kind in MEDIA:
         if getattr(message, kind, None):
             return Unsupported(kind, caption)
     return Unsupported("other", caption)
