@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.content.catalog import Catalog
+from bot.storage.sqlite import SqliteStorage
 from tests.fakebotapi import FakeBotApi
 from tests.process import Process
+from tests.replica import replica
 from tests.system.test_cli import run
 
 LONG_SECRET = "a-long-enough-pseudonym-secret-for-these-tests-0123456789"
@@ -184,3 +187,12 @@ async def test_telegram_unreachable_at_start_up_is_waited_out(tmp_path: Path) ->
         finally:
             await process.stop()
     assert "Traceback" not in (tmp_path / "bot.log").read_text()
+
+
+async def test_telegram_unreachable_at_a_replicas_start_up_is_waited_out(
+    api: FakeBotApi, catalog: Catalog, sqlite_storage: SqliteStorage
+) -> None:
+    reopened = api.refuse_connections(2)
+    async with replica(api, catalog, sqlite_storage) as server:  # getMe fails, then works
+        assert api.webhook_url == f"http://127.0.0.1:{server.port}/telegram"
+    await reopened
