@@ -14,8 +14,7 @@ from zoneinfo import ZoneInfo
 
 from bot.domain.disclosure import CONVERSATIONS, MonthCount, month_hidden
 from bot.domain.months import last_closed
-from bot.storage.base import Storage
-from bot.storage.periods import PeriodCount
+from bot.storage.base import PeriodCount, Storage
 
 STATS_MONTHS = 3
 

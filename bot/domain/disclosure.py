@@ -56,7 +56,7 @@ class MonthCount:
 
 
 class CountRow(Protocol):
-    """A month's true count as rolled up (``bot.storage.periods.PeriodCount``)."""
+    """A month's true count as rolled up (``bot.storage.base.PeriodCount``)."""
 
     @property
     def table(self) -> str: ...

@@ -38,8 +38,7 @@ from bot.domain.months import Month, months
 from bot.export.layout import Layout
 from bot.export.periods import closed_range
 from bot.export.tables import Cell, Report, Row, Table
-from bot.storage.base import Storage
-from bot.storage.periods import PeriodCount
+from bot.storage.base import PeriodCount, Storage
 
 DIRECT = "direct"  # conversations not opened from a group's card
 

@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
 from bot.domain.months import Month, last_closed, months
-from bot.storage.periods import PeriodCount
 
 
 @dataclass(frozen=True)
@@ -63,6 +62,17 @@ class EventRow(NamedTuple):
     locale: str | None
     origin: str | None
     session: str | None
+
+
+class PeriodCount(NamedTuple):
+    """One true count of a closed month (suppression happens in ``bot.export``)."""
+
+    period: str  # "2026-03"
+    table: str  # activity, funnel:<flow>, answers:<dimension>, origin, locale, resources
+    label: str  # the row: a step, a choice, a group key, a language, a resource id
+    column: str  # "conversations", or started / completed / emergency for activity
+    link: str | None  # funnel rows: the dimension the step records, or "(end)"
+    n: int  # distinct conversations
 
 
 class Storage(ABC):

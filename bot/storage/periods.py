@@ -14,20 +14,6 @@ Plain SQL both backends run unchanged; placeholders ``{period}``, ``{start}``, `
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
-
-class PeriodCount(NamedTuple):
-    """One true count of a closed month (suppression happens in ``bot.export``)."""
-
-    period: str  # "2026-03"
-    table: str  # activity, funnel:<flow>, answers:<dimension>, origin, locale, resources
-    label: str  # the row: a step, a choice, a group key, a language, a resource id
-    column: str  # "conversations", or started / completed / emergency for activity
-    link: str | None  # funnel rows: the dimension the step records, or "(end)"
-    n: int  # distinct conversations
-
-
 # (kind, role): which tables an event of each kind counts in.
 _ROLES = (
     ("flow_started", "activity"),

@@ -29,7 +29,7 @@ import asyncpg.exceptions
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
-from bot.storage.base import EventRow, Nudge, Reminder, Stored
+from bot.storage.base import EventRow, Nudge, PeriodCount, Reminder, Stored
 from bot.storage.migrations import Migration, migrations_for
 from bot.storage.periods import (
     CLOSED_PERIODS_SQL,
@@ -38,7 +38,6 @@ from bot.storage.periods import (
     ORIGIN_COUNTS_SQL,
     PERIOD_COUNTS_SQL,
     ROLL_UP_SQL,
-    PeriodCount,
 )
 from bot.storage.sent import BatchedSent, SentRow
 from bot.storage.sql import (

@@ -40,7 +40,7 @@ from typing import Any, TypeVar
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
 from bot.errors import AlreadyProcessed, ConflictError, StorageError
-from bot.storage.base import EventRow, Nudge, Reminder, Stored
+from bot.storage.base import EventRow, Nudge, PeriodCount, Reminder, Stored
 from bot.storage.migrations import migrations_for
 from bot.storage.periods import (
     AGGREGATE_SQL,
@@ -50,7 +50,6 @@ from bot.storage.periods import (
     OLDEST_EVENT_SQL,
     ORIGIN_COUNTS_SQL,
     PERIOD_COUNTS_SQL,
-    PeriodCount,
 )
 from bot.storage.sent import BatchedSent, SentRow
 from bot.storage.sql import (

@@ -6,7 +6,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("bot.storage.sql", "bot.storage.sqlite", "bot.storage.postgres", "bot.storage.sent")
+HEAVY = (
+    "bot.storage.sql",
+    "bot.storage.periods",
+    "bot.storage.sqlite",
+    "bot.storage.postgres",
+    "bot.storage.sent",
+)
 HEAVY += ("bot.content", "bot.dialogue", "asyncpg", "babel", "yaml", "telegram")
 
 
