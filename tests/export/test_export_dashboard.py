@@ -198,7 +198,8 @@ async def test_relais_dashboard_serves_until_stopped(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http:
-            for _ in range(100):  # up to 10 s to start
+            for _ in range(600):  # up to a minute to start: imports crawl on a loaded machine
+                assert process.returncode is None, "relais dashboard exited"
                 try:
                     async with http.get("/") as response:
                         assert response.status == 401
