@@ -14,7 +14,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bot.channels.telegram.app import build_application
+from bot.channels.telegram.app import API_TIMEOUT, build_application
 from bot.channels.telegram.webhook import WebhookConfig, WebhookServer
 from bot.content.catalog import Catalog
 from bot.dialogue.engine import Engine
@@ -40,6 +40,7 @@ async def replica(
     storage: Storage,
     *,
     dashboard: web.Application | None = None,
+    api_timeout: float = API_TIMEOUT,
     **config: Any,
 ) -> AsyncIterator[WebhookServer]:
     """A started replica whose webhook is registered with ``api``; drained on exit.
@@ -47,7 +48,9 @@ async def replica(
     port = free_port()
     metrics = Metrics()
     dialogue = Dialogue(Engine(catalog), storage, observer=metrics)
-    application = build_application(api.token, dialogue, SECRET, base_url=api.base_url)
+    application = build_application(
+        api.token, dialogue, SECRET, base_url=api.base_url, api_timeout=api_timeout
+    )
     config = WebhookConfig(
         url=f"http://127.0.0.1:{port}/telegram", secret=WEBHOOK_SECRET, port=port, **config
     )

@@ -235,6 +235,9 @@ def flood(first_message_id: int = 100) -> list[dict[str, Any]]:
     return updates
 
 
+HANG = 60.0  # seconds: a reply hanging until the test releases it
+
+
 def crisis_answered(api: FakeBotApi, chat_id: int) -> bool:
     return any("3114" in text for text in sent_to(api, chat_id))
 
@@ -242,8 +245,10 @@ def crisis_answered(api: FakeBotApi, chat_id: int) -> bool:
 async def test_polling_another_child_is_answered_while_one_chat_floods(
     api: FakeBotApi, dialogue_factory: Callable[..., Dialogue]
 ) -> None:
-    async with relais(api, dialogue_factory(), concurrent_updates=4):
-        api.hang_next("sendMessage", 4.0)  # the flooder's first reply hangs
+    # The flooder's first reply hangs until released, longer than a loaded machine can need
+    # to answer the other child; the client waits as long (no timeout, no retry meanwhile).
+    async with relais(api, dialogue_factory(), concurrent_updates=4, api_timeout=HANG):
+        api.hang_next("sendMessage", HANG)
         api.push_update(builders.private_command(FLOODER, "start", message_id=1))
         first = await api.wait_for("sendMessage")
         for data in flood():
@@ -251,9 +256,10 @@ async def test_polling_another_child_is_answered_while_one_chat_floods(
         api.mark()
         api.push_update(builders.private_command(OTHER, "start"))
         await api.wait_for(
-            "sendMessage", predicate=lambda c: c.params.get("chat_id") == OTHER, timeout=3.0
+            "sendMessage", predicate=lambda c: c.params.get("chat_id") == OTHER, timeout=HANG / 2
         )
         assert first[0].status in (0, None)  # the flooder's reply is still hanging
+        api.release_hangs()
         await api.settle(quiet=0.2, timeout=30)
         assert crisis_answered(api, FLOODER)
         # Coalesced: a few answers, not one per update.
@@ -263,8 +269,9 @@ async def test_polling_another_child_is_answered_while_one_chat_floods(
 async def test_webhook_another_child_is_answered_while_one_chat_floods(
     api: FakeBotApi, catalog: Catalog, tmp_path: Path
 ) -> None:
-    async with replica(api, catalog, SqliteStorage(tmp_path / "bot.sqlite3")):
-        api.hang_next("sendMessage", 4.0)
+    storage = SqliteStorage(tmp_path / "bot.sqlite3")
+    async with replica(api, catalog, storage, api_timeout=HANG):
+        api.hang_next("sendMessage", HANG)  # until released, as in the polling test
         first_post = asyncio.create_task(
             api.deliver_webhook(builders.private_command(FLOODER, "start", message_id=1))
         )
@@ -279,11 +286,13 @@ async def test_webhook_another_child_is_answered_while_one_chat_floods(
         posts = [asyncio.create_task(post(data)) for data in flood()]
         await asyncio.sleep(0.2)
         api.mark()
-        assert await asyncio.wait_for(post(builders.private_command(OTHER, "start")), 3.0) == 200
+        other = post(builders.private_command(OTHER, "start"))
+        assert await asyncio.wait_for(other, HANG / 2) == 200
         assert any(
             c.params.get("chat_id") == OTHER for c in api.calls_of("sendMessage", since_mark=True)
         )
         assert first[0].status in (0, None)
+        api.release_hangs()
         statuses = await asyncio.gather(first_post, *posts)
         assert set(statuses) == {200}  # a dropped repeat is acknowledged, not retried
         await api.settle(quiet=0.2, timeout=30)

@@ -360,6 +360,7 @@ class FakeBotApi:
         self._listener: asyncio.Server | None = None
         self._reopen_task: asyncio.Task[None] | None = None
         self._closing = asyncio.Event()
+        self._unhang = asyncio.Event()  # set (and replaced) to end the current hangs
         self._update_event = asyncio.Event()
         self._call_event = asyncio.Event()
         self._inflight = 0
@@ -405,6 +406,7 @@ class FakeBotApi:
         if self._runner is None:
             return
         self._closing.set()
+        self.release_hangs()
         self._wake_pollers()
         self._notify_calls()
         if self._reopen_task is not None:
@@ -473,6 +475,13 @@ class FakeBotApi:
         for _ in range(times):
             self._hangs[method.lower()].append((seconds, process_first))
 
+    def release_hangs(self) -> None:
+        """End every hang under way now (as if its ``seconds`` were over): a test can hang a
+        call for longer than a loaded machine could need, then let it go once it checked
+        what happened meanwhile. Hangs queued by ``hang_next`` but not started yet stay."""
+        event, self._unhang = self._unhang, asyncio.Event()
+        event.set()
+
     def refuse_connections(self, seconds: float) -> asyncio.Task[None]:
         """Stop listening *now* and drop open connections; listen again after ``seconds``.
 
@@ -499,11 +508,11 @@ class FakeBotApi:
         self._reopen_task = None
 
     async def _pause(self, seconds: float) -> None:
-        """Sleep, but wake up when the server stops."""
-        if seconds <= 0:
+        """Sleep, but wake up when the server stops or ``release_hangs`` is called."""
+        if seconds <= 0 or self._closing.is_set():
             return
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
+            await asyncio.wait_for(self._unhang.wait(), seconds)
 
     # ------------------------------------------------------------------ world state
 
