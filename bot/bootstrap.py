@@ -187,7 +187,7 @@ def polling(settings: Settings, token: str) -> int:
         messages_per_second=settings.messages_per_second,
     )
     # What is built by now lives as long as the process: frozen, Python's full garbage
-    # collections no longer scan it (under load they paused the loop for tens of ms each).
+    # collections skip it (scanning it paused the loop for tens of ms each under load).
     gc.freeze()
     try:
         application.run_polling(

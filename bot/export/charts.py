@@ -1,8 +1,8 @@
 """Charts as inline SVG, written by hand: a trend line and horizontal bars.
 
-Two chart types with integer axes do not need a plotting library: this writes them in
-about a millisecond each, where matplotlib took about a second to import and half a second
-a chart (the dashboard's first paint was 5 s). The page opens offline (no script, nothing
+Two chart types with integer axes do not need a plotting library: written by hand they take
+about a millisecond each, where a plotting library costs about a second to import and half
+a second a chart, on the dashboard's first paint. The page opens offline (no script, nothing
 fetched) and every label is ``<text>``, searchable and read by screen readers.
 
 Hidden counts are never drawn as bars or points: a bar of height 4 for ``<5`` would state a

@@ -171,8 +171,9 @@ class GroupChats:
         command: Message | None = None,
         query: CallbackQuery | None = None,
     ) -> None:
-        """Each action as Bot API calls, in order; none raises. ``command``: the member's
-        message being answered; ``query``: the button press being answered."""
+        """Each action as Bot API calls, in order; a Telegram failure never raises (a
+        database failure noting a posted card does). ``command``: the member's message
+        being answered; ``query``: the button press being answered."""
         now = dt.datetime.now(dt.UTC)
         for action in actions:
             match action:
