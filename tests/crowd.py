@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from tests.fakebotapi import ApiCall, FakeBotApi, SentMessage, builders
+from tests.fakebotapi.user import WAIT
 from tests.texts import french
 
 # The victim flow, answered by label: who, danger, what, where, since.
@@ -39,7 +40,7 @@ REPLY_METHODS = frozenset({"sendMessage", "editMessageText"})
 
 async def eventually(
     check: Callable[[], bool],
-    timeout: float = 10.0,  # noqa: ASYNC109 - a test helper's deadline
+    timeout: float = WAIT,  # noqa: ASYNC109 - a test helper's deadline
     what: str = "",
 ) -> None:
     """Wait until ``check()`` is true; ``AssertionError`` naming ``what`` otherwise."""

@@ -43,7 +43,7 @@ from aiohttp import web
 
 from . import builders
 from .builders import utf16_len
-from .user import SimulatedUser
+from .user import WAIT, SimulatedUser
 
 __all__ = [
     "DEFAULT_ALLOWED_UPDATES",
@@ -654,7 +654,7 @@ class FakeBotApi:
         *,
         count: int = 1,
         predicate: Callable[[ApiCall], bool] | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - part of the requested API
+        timeout: float = WAIT,  # noqa: ASYNC109 - part of the requested API
     ) -> list[ApiCall]:
         """Wait until ``count`` calls of ``method`` matching ``predicate`` arrived since
         :meth:`mark`; return all those matching calls.  Raises ``TimeoutError``."""
@@ -679,7 +679,7 @@ class FakeBotApi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
 
-    async def wait_polling(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_polling(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109
         """Wait until the bot under test sent its first ``getUpdates``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
@@ -688,7 +688,7 @@ class FakeBotApi:
                 raise TimeoutError(f"the bot did not poll within {timeout}s")
             await asyncio.sleep(0.005)
 
-    async def settle(self, quiet: float = 0.05, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def settle(self, quiet: float = 0.05, timeout: float = WAIT) -> None:  # noqa: ASYNC109
         """Wait until the bot is idle: every pushed update was fetched and confirmed by the next
         poll (when the bot polls), ``busy`` is false, no request is being answered, and nothing
         but ``getUpdates`` arrived for ``quiet`` seconds.  Raises ``TimeoutError`` if that does

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from .server import FakeBotApi, SentMessage
 
 JSON = dict[str, Any]
+# Default bound of every wait on the bot (settle, wait_for...): a wait ends as soon as its
+# condition holds, so a generous bound costs nothing, and a loaded machine needs it.
+WAIT = 30.0  # seconds
 
 
 class SimulatedUser:
@@ -34,7 +37,7 @@ class SimulatedUser:
         first_name: str = "Test",
         username: str | None = None,
         quiet: float = 0.05,
-        timeout: float = 5.0,
+        timeout: float = WAIT,
     ) -> None:
         """``quiet`` (default per action) and ``timeout`` are passed to :meth:`FakeBotApi.settle`
         after every action; raise ``quiet`` for bots that pause between two sends."""
