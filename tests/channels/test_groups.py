@@ -15,9 +15,12 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import pytest
+
 from bot.dialogue.service import Dialogue
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import group_key
+from bot.errors import StorageError
 from bot.storage.base import Storage
 from tests.conftest import SECRET
 from tests.fakebotapi import FakeBotApi, SentMessage, SimulatedUser, builders
@@ -496,3 +499,24 @@ async def test_other_bots_commands_channels_and_forged_links_change_nothing(
                 first = await teen.send(f"/start {payload}")
                 assert fr.starts(first[0].text, "welcome")
             assert await origins(dialogue.storage) == {None}
+
+
+async def test_a_settings_press_while_the_database_fails_is_still_answered(
+    api: FakeBotApi,
+    dialogue_factory: Callable[..., Dialogue],
+    en: Texts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The admin's app stops its spinner; nothing was saved, so the press can be redone."""
+    dialogue = dialogue_factory()
+    group = Group(api)
+    group.seat()
+    async with bot(api, dialogue):
+        config = await group.command(ADMIN, "config")
+
+        async def down(*_: Any, **__: Any) -> Any:
+            raise StorageError("postgresql: ConnectionDoesNotExistError")
+
+        monkeypatch.setattr(dialogue.storage, "get_group", down)
+        answer = await group.press(ADMIN, config[0], en("meta.name"))
+    assert answer.get("text") in (None, "")  # answered without a word, not left spinning

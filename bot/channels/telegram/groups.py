@@ -322,15 +322,20 @@ class GroupChats:
         if query is None or chat is None:
             return
         bot = context.bot
-        actions = await self.service.handle(
-            chat.id,
-            ConfigPress(query.data or ""),
-            dt.datetime.now(dt.UTC),
-            update_id=update.update_id,
-            bot_username=bot.username,
-            is_admin=partial(self.user_is_admin, bot, chat.id, query.from_user.id),
-            rights=partial(self.rights, bot, chat.id),
-        )
+        try:
+            actions = await self.service.handle(
+                chat.id,
+                ConfigPress(query.data or ""),
+                dt.datetime.now(dt.UTC),
+                update_id=update.update_id,
+                bot_username=bot.username,
+                is_admin=partial(self.user_is_admin, bot, chat.id, query.from_user.id),
+                rights=partial(self.rights, bot, chat.id),
+            )
+        except StorageError:  # nothing changed: stop the spinner; the press can be redone
+            with contextlib.suppress(TelegramError):
+                await query.answer()
+            raise
         await self.carry_out(bot, chat.id, actions, query=query)
 
     async def on_my_member(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
