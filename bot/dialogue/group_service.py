@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 from bot.dialogue.group_stats import group_months
 from bot.dialogue.groups import (
     BotAdded,
-    BotRemoved,
     CardMissing,
     CardPosted,
     ChannelAction,
@@ -55,9 +54,6 @@ from bot.storage.base import Storage
 log = logging.getLogger(__name__)
 
 GREET_INTERVAL = 300.0  # at most one greeting per group in this many seconds
-# How long a removal is remembered against late updates: Telegram gives up redelivering
-# an update within a day.
-REMOVAL_MEMORY = 24 * 3600.0
 
 Lookup = Callable[[], Awaitable[bool]]
 RightsLookup = Callable[[], Awaitable[BotRights]]
@@ -98,10 +94,6 @@ class GroupService:
         self.months_tz = months_tz  # /stats months are cut where the exports cut them
         self._greeted: dict[int, float] = {}
         self._cards_written: set[int] = set()  # chats whose card this process wrote
-        # Groups the bot was removed from: the removal's update id, and when. An update
-        # older than the removal (late, or delivered again) must not bring the group's row
-        # back with its old link token. In memory: one process (polling) sees every update.
-        self._removed: dict[int, tuple[int, float]] = {}
 
     async def handle(
         self,
@@ -115,11 +107,12 @@ class GroupService:
         rights: RightsLookup = _none,
     ) -> list[ChannelAction]:
         """Decide ``event`` in ``chat_id`` and save what it changes; return what to do in
-        the chat, in order. Nothing when ``update_id`` was handled before, or comes from
-        before the bot was removed from the group."""
-        if self._before_removal(chat_id, event, update_id):
-            return []
+        the chat, in order. Nothing when ``update_id`` was handled before; only safety
+        answers in a group the bot was removed from (the database remembers it for a day,
+        for every replica)."""
         settings, known = await self._settings(chat_id, event)
+        removed = not known and needs_settings(event) and not isinstance(event, BotAdded)
+        removed = removed and await self.storage.group_removed(settings.key)
         admin = needs_admin(event) and await is_admin()
         counts: tuple[MonthCount, ...] = ()
         if needs_counts(event, admin):
@@ -135,22 +128,9 @@ class GroupService:
             card_current=chat_id in self._cards_written,
             greeted_recently=last is not None and self.clock() - last < GREET_INTERVAL,
             bot_username=bot_username,
+            removed=removed,
         )
         return await self._carry_out(chat_id, self.rules.decide(event, facts, now), now, update_id)
-
-    def _before_removal(self, chat_id: int, event: GroupEvent, update_id: int | None) -> bool:
-        now = self.clock()
-        for chat, (_, at) in list(self._removed.items()):
-            if now - at > REMOVAL_MEMORY:
-                del self._removed[chat]
-        removed = self._removed.get(chat_id)
-        if removed is None or isinstance(event, BotRemoved):
-            return False
-        if update_id is not None and update_id > removed[0]:
-            if isinstance(event, BotAdded):  # added again since: a new start
-                del self._removed[chat_id]
-            return False
-        return update_id is not None  # follow-ups of an update just handled have none
 
     def unavailable(
         self, chat_id: int, event: GroupEvent, now: dt.datetime, *, bot_username: str = ""
@@ -230,16 +210,16 @@ class GroupService:
                         return []  # a redelivery: it was answered the first time
                 case SaveSettings():
                     try:
-                        await self.storage.save_group(action.settings, now, update_id=claim)
+                        await self.storage.save_group(
+                            action.settings, now, update_id=claim, added=action.added
+                        )
                     except AlreadyProcessed:
                         return []
                     claim = None
                 case ForgetGroup():
-                    await self.storage.delete_group(action.key)
+                    await self.storage.delete_group(action.key, now)
                     self._greeted.pop(chat_id, None)
                     self._cards_written.discard(chat_id)
-                    if update_id is not None:
-                        self._removed[chat_id] = (update_id, self.clock())
                 case MoveGroup():
                     if await self.storage.move_group(action.old_key, action.new_key):
                         log.info("a group became a supergroup; its settings followed it")

@@ -10,7 +10,7 @@ actions; a channel adapter carries out the rest and never decides anything itsel
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.dialogue.group_texts import GroupTexts
 from bot.domain.conversation import Keyboard
@@ -115,6 +115,7 @@ class Facts:
     card_current: bool = True  # this process has written the card since it started
     greeted_recently: bool = False
     bot_username: str = ""
+    removed: bool = False  # the bot was removed from the group: a late or redelivered update
 
 
 # -- actions ------------------------------------------------------------------------------
@@ -195,6 +196,7 @@ class Claim:
 @dataclass(frozen=True)
 class SaveSettings:
     settings: GroupSettings
+    added: bool = False  # the bot was added: lifts the group's removal
 
 
 @dataclass(frozen=True)
@@ -265,6 +267,8 @@ class GroupRules:
 
     def decide(self, event: GroupEvent, facts: Facts, now: dt.datetime) -> list[GroupAction]:
         """The actions ``event`` calls for, in the order they are to be taken."""
+        if facts.removed and not isinstance(event, BotAdded):
+            return self._after_removal(event, facts, now)
         match event:
             case GroupCommand():
                 return self._command(event, facts, now)
@@ -273,7 +277,9 @@ class GroupRules:
             case MembersJoined():
                 return self._members_joined(facts)
             case BotAdded():
-                keep: list[GroupAction] = [] if facts.known else [SaveSettings(facts.settings)]
+                keep: list[GroupAction] = (
+                    [] if facts.known else [SaveSettings(facts.settings, added=True)]
+                )
                 added = self.texts.t(facts.settings.locale, "group.added")
                 return [Claim(), *keep, Say(added)]
             case BotRemoved():
@@ -322,6 +328,20 @@ class GroupRules:
             actions.append(NoteCardCurrent())
             actions.extend(self._rewrite(settings, facts.bot_username))
         return actions
+
+    def _after_removal(
+        self, event: GroupEvent, facts: Facts, now: dt.datetime
+    ) -> list[GroupAction]:
+        """An update from a group the bot was removed from, come late or again: nothing
+        saved (the group's row and link would come back), no card, no settings; a member's
+        /aide, /urgence or words of crisis are still answered, should the bot be there."""
+        if not isinstance(event, GroupCommand):
+            return []
+        if event.name in ADMIN_ONLY:
+            crisis = self.crisis(event, facts.settings, facts.bot_username, now)
+            return [Claim(), *crisis] if crisis else []
+        actions = self._command(event, replace(facts, known=True, card_current=True), now)
+        return [a for a in actions if isinstance(a, Claim | Say | CountCrisis)]
 
     def crisis(
         self, event: GroupEvent, settings: GroupSettings, bot_username: str, now: dt.datetime

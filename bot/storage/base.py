@@ -157,7 +157,8 @@ class Storage(ABC):
         (default: the wall clock).
 
         Also prunes the update ledger to the ``LEDGER_RETENTION`` before its newest entry
-        (no clock needed: Telegram stops redelivering an update within a day).
+        (no clock needed: Telegram stops redelivering an update within a day), and
+        groups' removals to those of the last ``LEDGER_RETENTION`` by ``now``.
         """
 
     @abstractmethod
@@ -180,16 +181,29 @@ class Storage(ABC):
 
     @abstractmethod
     async def save_group(
-        self, settings: GroupSettings, now: dt.datetime, *, update_id: int | None = None
+        self,
+        settings: GroupSettings,
+        now: dt.datetime,
+        *,
+        update_id: int | None = None,
+        added: bool = False,
     ) -> None:
         """Create or replace a group's settings (its link token never changes).
 
+        A group the bot was removed from (``delete_group``) gets no row, unless ``added``
+        (the bot was added again), which lifts the removal first, in the same transaction.
         ``update_id`` is claimed in the ledger in the same transaction, as ``save`` does:
         ``AlreadyProcessed`` (and nothing written) if it was there."""
 
     @abstractmethod
-    async def delete_group(self, group_key: str) -> bool:
-        """Forget a group (the bot left it); ``False`` if there was nothing to forget."""
+    async def delete_group(self, group_key: str, now: dt.datetime) -> bool:
+        """Forget a group (the bot left it) and record its removal, in one transaction,
+        so no replica writes its row again from a late update; the purge drops the record
+        after ``LEDGER_RETENTION``. ``False`` if there were no settings to forget."""
+
+    @abstractmethod
+    async def group_removed(self, group_key: str) -> bool:
+        """Whether the bot was removed from the group (and not added again since)."""
 
     @abstractmethod
     async def move_group(self, old_key: str, new_key: str) -> bool:

@@ -48,13 +48,16 @@ from bot.storage.sql import (
     FORGET_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
+    GROUP_REMOVED_SQL,
     INSERT_CONVERSATION_SQL,
     INSERT_EVENTS_SQL,
     INSERT_SENT_SQL,
     MOVE_GROUP_SQL,
     PURGE_SQL,
+    READD_GROUP_SQL,
     SAVE_GROUP_SQL,
     SENT_SINCE_SQL,
+    TOMBSTONE_SQL,
     UPDATE_CONVERSATION_SQL,
     event_rows,
     group_of,
@@ -65,7 +68,14 @@ from bot.storage.sql import (
 log = logging.getLogger(__name__)
 
 # Tables /oubli, the purge or a group's removal delete from (``_vacuum``).
-VACUUMED = ("conversations", "events", "sent_messages", "processed_updates", "group_settings")
+VACUUMED = (
+    "conversations",
+    "events",
+    "sent_messages",
+    "processed_updates",
+    "group_settings",
+    "removed_groups",
+)
 POOL_MAX = 5
 MIGRATION_LOCK_WAIT = "1s"  # per try; a turn holds its locks for about a millisecond
 MIGRATION_ATTEMPTS = 10
@@ -331,7 +341,12 @@ class PostgresStorage(BatchedSent):
         return None if row is None else group_of(tuple(row))
 
     async def save_group(
-        self, settings: GroupSettings, now: dt.datetime, *, update_id: int | None = None
+        self,
+        settings: GroupSettings,
+        now: dt.datetime,
+        *,
+        update_id: int | None = None,
+        added: bool = False,
     ) -> None:
         sql = SAVE_GROUP_SQL.format(**{f"p{i}": f"${i}" for i in range(1, 9)})
         async with self._connection() as conn, conn.transaction():
@@ -339,12 +354,19 @@ class PostgresStorage(BatchedSent):
                 claimed = await conn.fetchval(_CLAIM, update_id, int(now.timestamp()))
                 if claimed is None:
                     raise AlreadyProcessed(f"update {update_id} was processed already")
+            if added:
+                await conn.execute(READD_GROUP_SQL, settings.key)
             await conn.execute(sql, *group_params(settings, now))
 
-    async def delete_group(self, group_key: str) -> bool:
-        async with self._connection() as conn:
-            status = await conn.execute(DELETE_GROUP_SQL.format(key="$1"), group_key)
+    async def delete_group(self, group_key: str, now: dt.datetime) -> bool:
+        async with self._connection() as conn, conn.transaction():
+            status = await conn.execute(DELETE_GROUP_SQL, group_key)
+            await conn.execute(TOMBSTONE_SQL, group_key, int(now.timestamp()))
         return _count(status) > 0
+
+    async def group_removed(self, group_key: str) -> bool:
+        async with self._connection() as conn:
+            return await conn.fetchval(GROUP_REMOVED_SQL, group_key) is not None
 
     async def move_group(self, old_key: str, new_key: str) -> bool:
         async with self._connection() as conn, conn.transaction():

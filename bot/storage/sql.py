@@ -29,15 +29,25 @@ FETCH_EVENTS_SQL = (
 _GROUP_COLUMNS = "group_key, link_token, locale, pin_card, discreet, greet, card_message_id"
 GROUP_BY_KEY_SQL = f"SELECT {_GROUP_COLUMNS} FROM group_settings WHERE group_key = {{key}}"
 GROUP_BY_TOKEN_SQL = f"SELECT {_GROUP_COLUMNS} FROM group_settings WHERE link_token = {{token}}"
-# The link token is never updated: cards already posted keep working.
+# The link token is never updated: cards already posted keep working. A group the bot
+# was removed from (a tombstone) gets no row, whichever replica a late update reaches.
 SAVE_GROUP_SQL = (
     f"INSERT INTO group_settings ({_GROUP_COLUMNS}, updated_at) "
-    "VALUES ({p1}, {p2}, {p3}, {p4}, {p5}, {p6}, {p7}, {p8}) "
+    "SELECT {p1}, {p2}, {p3}, {p4}, {p5}, {p6}, {p7}, {p8} "
+    "WHERE NOT EXISTS (SELECT 1 FROM removed_groups WHERE group_key = {p1}) "
     "ON CONFLICT (group_key) DO UPDATE SET locale = excluded.locale, "
     "pin_card = excluded.pin_card, discreet = excluded.discreet, greet = excluded.greet, "
     "card_message_id = excluded.card_message_id, updated_at = excluded.updated_at"
 )
-DELETE_GROUP_SQL = "DELETE FROM group_settings WHERE group_key = {key}"
+# The bot's removal, in one transaction: the settings go, a tombstone stays ($1 the key,
+# $2 unix seconds). The bot added again lifts it (``READD_GROUP_SQL``, before the save).
+DELETE_GROUP_SQL = "DELETE FROM group_settings WHERE group_key = $1"
+TOMBSTONE_SQL = (
+    "INSERT INTO removed_groups (group_key, removed_at) VALUES ($1, $2) "
+    "ON CONFLICT (group_key) DO UPDATE SET removed_at = excluded.removed_at"
+)
+READD_GROUP_SQL = "DELETE FROM removed_groups WHERE group_key = $1"
+GROUP_REMOVED_SQL = "SELECT 1 FROM removed_groups WHERE group_key = $1"
 # A move, in one transaction: the old group's settings win over any row the new chat got
 # meanwhile, and its statistics follow it, so /stats counts from before the upgrade.
 # Each statement names {new}, then {old}, exactly once (positional placeholders).
@@ -92,6 +102,8 @@ PURGE_SQL = (
     "DELETE FROM sent_messages WHERE sent_at < $1",
     "DELETE FROM processed_updates WHERE processed_at < "
     "(SELECT max(processed_at) FROM processed_updates) - $1",
+    # A tombstone outlives what Telegram could still redeliver, then goes.
+    "DELETE FROM removed_groups WHERE removed_at < $1",
 )
 INSERT_SENT_SQL = (
     "INSERT INTO sent_messages (user_key, message_id, sent_at) VALUES ($1, $2, $3) "
@@ -149,4 +161,5 @@ def purge_params(
         int(idle_before.timestamp()),
         int(now.timestamp()) - SENT_RETENTION,
         LEDGER_RETENTION,
+        int(now.timestamp()) - LEDGER_RETENTION,
     )

@@ -60,13 +60,16 @@ from bot.storage.sql import (
     FORGET_EVENTS_SQL,
     GROUP_BY_KEY_SQL,
     GROUP_BY_TOKEN_SQL,
+    GROUP_REMOVED_SQL,
     INSERT_CONVERSATION_SQL,
     INSERT_EVENTS_SQL,
     INSERT_SENT_SQL,
     MOVE_GROUP_SQL,
     PURGE_SQL,
+    READD_GROUP_SQL,
     SAVE_GROUP_SQL,
     SENT_SINCE_SQL,
+    TOMBSTONE_SQL,
     UPDATE_CONVERSATION_SQL,
     event_rows,
     group_of,
@@ -104,6 +107,10 @@ _FORGET_EVENTS = _in_order(FORGET_EVENTS_SQL)
 _SENT_SINCE = _in_order(SENT_SINCE_SQL)
 _DROP_SENT = _in_order(DROP_SENT_SQL)
 _PURGE = tuple(_in_order(sql) for sql in PURGE_SQL)
+_DELETE_GROUP = _in_order(DELETE_GROUP_SQL)
+_TOMBSTONE = _in_order(TOMBSTONE_SQL)
+_READD_GROUP = _in_order(READD_GROUP_SQL)
+_GROUP_REMOVED = _in_order(GROUP_REMOVED_SQL)
 
 
 def _apply_migrations(conn: sqlite3.Connection) -> None:
@@ -528,16 +535,24 @@ class SqliteStorage(BatchedSent):
         return None if row is None else group_of(row)
 
     async def save_group(
-        self, settings: GroupSettings, now: dt.datetime, *, update_id: int | None = None
+        self,
+        settings: GroupSettings,
+        now: dt.datetime,
+        *,
+        update_id: int | None = None,
+        added: bool = False,
     ) -> None:
+        # Plain ``?`` in the order they appear: the key (p1) comes again last.
         sql = SAVE_GROUP_SQL.format(**{f"p{i}": "?" for i in range(1, 9)})
-        params = group_params(settings, now)
+        params = (*group_params(settings, now), settings.key)
 
         def write(conn: sqlite3.Connection) -> None:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 if update_id is not None and not _claim(conn, update_id, int(now.timestamp())):
                     raise AlreadyProcessed(f"update {update_id} was processed already")
+                if added:
+                    conn.execute(_READD_GROUP, (settings.key,))
                 conn.execute(sql, params)
                 conn.execute("COMMIT")
             except BaseException:
@@ -547,10 +562,24 @@ class SqliteStorage(BatchedSent):
 
         await self._run(write)
 
-    async def delete_group(self, group_key: str) -> bool:
-        sql = DELETE_GROUP_SQL.format(key="?")
-        cursor = await self._run(lambda conn: conn.execute(sql, (group_key,)))
-        return bool(cursor.rowcount)
+    async def delete_group(self, group_key: str, now: dt.datetime) -> bool:
+        def delete(conn: sqlite3.Connection) -> bool:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                gone = conn.execute(_DELETE_GROUP, (group_key,)).rowcount
+                conn.execute(_TOMBSTONE, (group_key, int(now.timestamp())))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return bool(gone)
+
+        return await self._run(delete)
+
+    async def group_removed(self, group_key: str) -> bool:
+        row = await self._run(lambda conn: conn.execute(_GROUP_REMOVED, (group_key,)).fetchone())
+        return row is not None
 
     async def move_group(self, old_key: str, new_key: str) -> bool:
         return await self._run(_move_group, old_key, new_key)

@@ -18,7 +18,7 @@ from bot.content.catalog import EMERGENCY_RESOURCES, Catalog
 from bot.content.flows import BACK, SKIP
 from bot.dialogue.engine import NAV_RESUME, NAV_START, Engine
 from bot.dialogue.group_texts import GroupTexts
-from bot.dialogue.groups import CountCrisis, Facts, GroupCommand, GroupRules, Say
+from bot.dialogue.groups import Claim, CountCrisis, Facts, GroupCommand, GroupRules, Say
 from bot.dialogue.render import resource_line
 from bot.domain.conversation import (
     Button,
@@ -330,3 +330,6 @@ def test_a_group_command_with_words_of_crisis_is_answered_first_in_the_words_lan
     assert CountCrisis(Tier.OTHERS) in actions
     quiet = rules.decide(GroupCommand("config", args="x"), Facts(settings), noon)
     assert not any(isinstance(a, CountCrisis) for a in quiet)
+    # A late command from a group the bot was removed from: the danger is still answered.
+    late = rules.decide(event, Facts(settings, known=False, removed=True), noon)
+    assert [type(a) for a in late] == [Claim, Say, CountCrisis]

@@ -5,6 +5,7 @@ what is saved, posted, pinned and deleted, in which order. Texts are compared wi
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -240,13 +241,35 @@ def test_the_bot_added_introduces_itself_removed_forgets_migrated_moves(
 ) -> None:
     english = new_settings("secret", CHAT, "en")
     added = rules.decide(BotAdded("en"), facts(english, known=False), noon)
-    assert added == [Claim(), SaveSettings(english), Say(texts.t("en", "group.added"))]
+    assert added == [
+        Claim(),
+        SaveSettings(english, added=True),
+        Say(texts.t("en", "group.added")),
+    ]
     assert rules.decide(BotRemoved(), facts(english), noon) == [ForgetGroup(english.key)]
     assert rules.decide(ChatMigrated("new"), facts(english), noon) == [
         MoveGroup(english.key, "new")
     ]
     card = RewriteCard(4, "", (), english.with_(card_message_id=4))
     assert rules.decide(CardMissing(card), facts(english), noon) == [SaveSettings(english)]
+
+
+def test_a_group_the_bot_was_removed_from_gets_safety_answers_and_nothing_saved(
+    rules: GroupRules, texts: GroupTexts, settings: GroupSettings, noon: dt.datetime
+) -> None:
+    removed = facts(settings.with_(greet=True), known=False, removed=True, card_current=False)
+    urgent = rules.decide(GroupCommand("urgence", topic=2), removed, noon)
+    assert urgent == [
+        Claim(),
+        Say(texts.emergency(settings, noon), texts.private_button(settings, BOT), 2),
+    ]
+    for name in sorted(ADMIN_ONLY):
+        assert rules.decide(GroupCommand(name), replace(removed, admin=True), noon) == []
+    assert rules.decide(MembersJoined(), removed, noon) == []
+    assert rules.decide(ConfigPress("cfg:pin"), replace(removed, admin=True), noon) == []
+    # The bot added again: saved, lifting the removal.
+    added = rules.decide(BotAdded("fr"), removed, noon)
+    assert SaveSettings(settings.with_(greet=True), added=True) in added
 
 
 def test_admin_rights_and_counts_are_looked_up_only_when_needed() -> None:

@@ -304,11 +304,45 @@ async def test_group_settings_round_trip_and_keep_their_token(
 async def test_deleting_a_group(storage: Storage, noon: dt.datetime) -> None:
     await storage.save_group(group(), noon)
     await storage.save_group(group("gk2", "g" + "2" * 24), noon)
-    assert await storage.delete_group("gk1") is True
-    assert await storage.delete_group("gk1") is False
+    assert await storage.delete_group("gk1", noon) is True
+    assert await storage.delete_group("gk1", noon) is False
     assert await storage.get_group("gk1") is None
     assert await storage.group_by_token("g" + "1" * 24) is None
     assert await storage.get_group("gk2") is not None
+
+
+async def test_a_removed_group_gets_no_row_until_the_bot_is_added_again(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    await storage.save_group(group(), noon)
+    await storage.save_group(group("gk2", "g" + "2" * 24), noon)
+    assert await storage.group_removed("gk1") is False
+    await storage.delete_group("gk1", noon)
+    assert await storage.group_removed("gk1") is True
+    assert await storage.group_removed("gk2") is False
+    # A late update's save, claiming its update or not: no row, no link, update claimed.
+    await storage.save_group(group(), noon)
+    await storage.save_group(group(), noon, update_id=5)
+    assert await storage.get_group("gk1") is None
+    assert await storage.group_by_token("g" + "1" * 24) is None
+    assert await storage.claim_update(5, noon) is False
+    # The bot added again: the removal is lifted and the row written, in one transaction.
+    await storage.save_group(group(locale="en"), noon, update_id=6, added=True)
+    assert await storage.group_removed("gk1") is False
+    assert await storage.get_group("gk1") == group(locale="en")
+    # A removal of a group never saved is remembered too.
+    assert await storage.delete_group("gk3", noon) is False
+    assert await storage.group_removed("gk3") is True
+
+
+async def test_the_purge_forgets_removals_after_a_day(storage: Storage, noon: dt.datetime) -> None:
+    await storage.delete_group("old", noon - DAY - dt.timedelta(seconds=1))
+    await storage.delete_group("recent", noon - DAY + dt.timedelta(minutes=1))
+    await storage.purge(events_before=noon - 30 * DAY, idle_before=noon - 30 * DAY, now=noon)
+    assert await storage.group_removed("old") is False
+    assert await storage.group_removed("recent") is True
+    await storage.save_group(group("old", "g" + "3" * 24), noon)
+    assert await storage.get_group("old") is not None
 
 
 async def test_moving_a_group_moves_settings_and_statistics(
