@@ -111,6 +111,8 @@ class GroupService:
         answers in a group the bot was removed from (the database remembers it for a day,
         for every replica)."""
         settings, known = await self._settings(chat_id, event)
+        # Only a group without a row can have been removed: one more read, for a group's
+        # first event (or a late one), never for a known group's.
         removed = not known and needs_settings(event) and not isinstance(event, BotAdded)
         removed = removed and await self.storage.group_removed(settings.key)
         admin = needs_admin(event) and await is_admin()
