@@ -1,13 +1,15 @@
 """How well the crisis detector does on the labelled messages in tests/data/crisis/.
 
-    python bench/crisis_eval.py              # held-out part, then everything (dev + held-out)
+    python bench/crisis_eval.py              # each held-out part, then dev + held-out
     python bench/crisis_eval.py --dev        # the dev part only, with every mistake listed
+    python bench/crisis_eval.py --rules      # the same with the phrase lists alone
 
 Recall: crisis messages that get an emergency answer. False alarms: ordinary messages that
 get one. Tier accuracy: crisis messages answered with the tier their category expects
 (``sextortion`` accepts either). Per language and per category. ``heldout/`` was written
 apart from the phrase lists and is never used to tune them (tests/data/crisis/README.md):
-listing its mistakes would invite exactly that, so only ``--dev`` lists mistakes.
+listing its mistakes would invite exactly that, so only ``--dev`` lists mistakes. Every
+``heldout*`` folder (``heldout``, ``heldout2``...) is a part of its own, reported apart.
 """
 
 from __future__ import annotations
@@ -137,15 +139,19 @@ def report(title: str, scores: Scores) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--dev", action="store_true", help="dev part only, mistakes listed")
+    parser.add_argument("--rules", action="store_true", help="phrase lists alone, no model")
     args = parser.parse_args()
-    detector = load_crisis_words(PROJECT_ROOT / "locales" / "crisis")
+    detector = load_crisis_words(PROJECT_ROOT / "locales" / "crisis", model=not args.rules)
     if args.dev:
         scores = score(detector, load("dev"))
         report("dev", scores)
         print("\n".join(["", *scores.mistakes]))
         return
-    report("held-out (never tuned on)", score(detector, load("heldout")))
-    report("all (dev + held-out)", score(detector, load("dev") + load("heldout")))
+    heldout = [p.name for p in sorted(DATA.glob("heldout*")) if p.is_dir()]
+    for part in heldout:
+        report(f"{part} (never tuned on)", score(detector, load(part)))
+    every = [ex for part in ["dev", *heldout] for ex in load(part)]
+    report(f"all ({' + '.join(['dev', *heldout])})", score(detector, every))
 
 
 if __name__ == "__main__":

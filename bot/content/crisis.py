@@ -30,6 +30,7 @@ whatever the number of phrases.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -37,6 +38,7 @@ from typing import Any
 import ahocorasick
 from rapidfuzz.distance import OSA
 
+from bot.content.crisis_model import CrisisModel
 from bot.content.crisis_text import normalise, squash
 from bot.domain.crisis import CrisisHit, Tier
 
@@ -99,8 +101,9 @@ _Payload = tuple[str, _Kind, Tier, int, str]
 class CrisisWords:
     """Every shipped language's lists, compiled for one pass over a message."""
 
-    def __init__(self, languages: tuple[Language, ...]) -> None:
+    def __init__(self, languages: tuple[Language, ...], model: CrisisModel | None = None) -> None:
         self.languages = languages
+        self.model = model
         self._common = {lang.code: lang.common for lang in languages}
         spaced: dict[str, list[tuple[str, _Kind, Tier, str]]] = defaultdict(list)
         squashed: dict[str, list[tuple[str, _Kind, Tier, str]]] = defaultdict(list)
@@ -167,15 +170,20 @@ class CrisisWords:
         for code in self._typos.codes(spaced):
             add(code, Tier.SELF)
         if not found:
-            return None
+            if self.model is None or not self.model.flags(spaced):
+                return None
+            # The model tells no tier: the answer to danger to oneself also carries 112.
+            return CrisisHit(Tier.SELF, self._locale(text, spaced, self._common))
         tier = Tier.SELF if Tier.SELF in found.values() else Tier.OTHERS
         return CrisisHit(tier, self._locale(text, spaced, found))
 
-    def _locale(self, text: str, spaced: str, found: dict[str, Tier]) -> str | None:
+    def _locale(self, text: str, spaced: str, found: Collection[str]) -> str | None:
         """The language whose lists matched; when several did ("suicide" is French and
         English), the script, then the language with the most everyday words."""
         if len(found) == 1:
             return next(iter(found))
+        if not found:
+            return None
         script = _script(text)
         if script in found:
             return script

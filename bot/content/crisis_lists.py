@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.content.crisis import TYPO_FROM, CrisisWords, Intent, Language
+from bot.content.crisis_model import load_model
 from bot.content.crisis_text import normalise
 from bot.content.yamlfile import Loc, YamlDocument, read_yaml
 from bot.domain.crisis import Tier
@@ -23,10 +24,14 @@ MIN_LETTERS = 3  # "a" or "il" would match almost every message
 _LISTS = ("self", "others", "threats", "cries", "calm", "typos", "common")
 _KEYS = (*_LISTS, "intent", "concepts", "together")
 
+MODEL_FILE = "model.json"
 
-def load_crisis_words(directory: Path) -> CrisisWords:
-    """Every list in ``directory`` (``locales/crisis``); no lists at all is refused too
-    (typed words of crisis would never bring the emergency numbers)."""
+
+def load_crisis_words(directory: Path, *, model: bool = True) -> CrisisWords:
+    """Every list in ``directory`` (``locales/crisis``) and the statistical model beside
+    them (``model.json``, required: without it the detector quietly misses more); no lists
+    at all is refused too (typed words of crisis would never bring the emergency numbers).
+    ``model=False`` gives the rules alone (what the model's training compares against)."""
     languages: list[Language] = []
     problems: list[Problem] = []
     paths = sorted(directory.glob("*.yaml"))
@@ -49,9 +54,15 @@ def load_crisis_words(directory: Path) -> CrisisWords:
                 "no crisis word lists (*.yaml): copy the shipped locales/crisis here",
             )
         )
+    learned = None
+    if model:
+        try:
+            learned = load_model(directory / MODEL_FILE)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise ConfigError(problems)
-    return CrisisWords(tuple(languages))
+    return CrisisWords(tuple(languages), learned)
 
 
 def read_forms(path: Path) -> dict[str, tuple[str, ...]]:

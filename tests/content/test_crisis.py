@@ -9,9 +9,11 @@ marks and tatweel, Cyrillic typed half on a Latin keyboard.
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -22,9 +24,11 @@ from bot.content import crisis_text
 from bot.content.catalog import Catalog
 from bot.content.crisis_forms import harm_words
 from bot.content.crisis_lists import load_crisis_words, read_forms
+from bot.content.crisis_model import WINDOW, load_model
 from bot.content.crisis_text import normalise
 from bot.dialogue.service import Dialogue
 from bot.domain.crisis import CrisisHit, Tier
+from bot.errors import ConfigError, display_path
 from tests.fakebotapi import FakeBotApi
 from tests.harness import relais_in_process
 
@@ -276,6 +280,7 @@ MUST_NOT_TRIGGER: dict[str, list[str]] = {
 SHIPPED = sorted(p.stem for p in (PROJECT_ROOT / "locales").glob("*.yaml"))
 CRISIS_DIR = PROJECT_ROOT / "locales" / "crisis"
 DETECTOR = load_crisis_words(CRISIS_DIR)
+RULES = load_crisis_words(CRISIS_DIR, model=False)
 mentions_crisis = DETECTOR.mentions
 
 
@@ -349,9 +354,32 @@ def test_crisis_phrasing_triggers(code: str, text: str) -> None:
     assert mentions_crisis(text), f"[{code}] missed: {text!r} → {normalise(text)!r}"
 
 
-@pytest.mark.parametrize(("code", "text"), _cases(MUST_NOT_TRIGGER))
+# The statistical model's false alarms on these, as measured (README "Crisis words"): strict,
+# so a retrained model that stops raising them has its marker taken off.
+MODEL_FALSE_ALARM = pytest.mark.xfail(strict=True, reason="the model's false alarm")
+KNOWN_MODEL_FALSE_ALARMS = {
+    "i want to send myself the screenshots",
+    "i never wake up on time for school",
+    "я відчув би себе краще",
+}
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        pytest.param(code, text, marks=MODEL_FALSE_ALARM)
+        if text in KNOWN_MODEL_FALSE_ALARMS
+        else (code, text)
+        for code, text in _cases(MUST_NOT_TRIGGER)
+    ],
+)
 def test_ordinary_message_does_not_trigger(code: str, text: str) -> None:
     assert not mentions_crisis(text), f"[{code}] false alarm: {text!r} → {normalise(text)!r}"
+
+
+@pytest.mark.parametrize(("code", "text"), _cases(MUST_NOT_TRIGGER))
+def test_the_lists_alone_raise_no_alarm_on_ordinary_messages(code: str, text: str) -> None:
+    assert RULES.detect(text) is None, f"[{code}] false alarm: {text!r}"
 
 
 @pytest.mark.parametrize(
@@ -459,7 +487,7 @@ def test_inflected_forms_come_from_the_forms_file(tmp_path: Path) -> None:
     what catches "que je meure"."""
     shutil.copytree(CRISIS_DIR, tmp_path / "crisis")
     (tmp_path / "crisis" / "forms" / "fr.txt").unlink()
-    bare = load_crisis_words(tmp_path / "crisis")
+    bare = load_crisis_words(tmp_path / "crisis", model=False)
     assert bare.mentions("je veux mourir")
     assert not bare.mentions("je voudrais que je meure")
 
@@ -554,3 +582,79 @@ async def test_crisis_words_mid_flow_get_emergency_numbers_first(
 
             back = await teen.press(texts.text(code, "button.resume"))
             assert back[-1].text == question.text, code
+
+
+# The statistical model (bot.content.crisis_model, trained by bench/crisis_model_train.py)
+
+
+def test_model_reproduces_the_probabilities_training_gave() -> None:
+    """model.json carries messages with the probability scikit-learn gave them (one longer
+    than a window); the run-time scorer must give the same, or the weights are not the
+    ones trained."""
+    model = load_model(CRISIS_DIR / "model.json")
+    assert len(model.checks) >= 5
+    assert any(len(normalise(c.text).split()) > WINDOW for c in model.checks)
+    probabilities = [c.probability for c in model.checks]
+    assert min(probabilities) < model.threshold < max(probabilities)
+    for check in model.checks:
+        assert model.probability(normalise(check.text)) == pytest.approx(
+            check.probability, abs=1e-4
+        ), check.text
+
+
+def test_model_answers_what_the_lists_miss_as_danger_to_oneself() -> None:
+    text = "j ai plus la force de continuer"
+    assert RULES.detect(text) is None
+    assert DETECTOR.detect(text) == CrisisHit(Tier.SELF, "fr")
+
+
+def test_model_leaves_the_tier_and_locale_to_the_lists_when_they_match() -> None:
+    assert DETECTOR.detect("he will send my pics to everyone") == RULES.detect(
+        "he will send my pics to everyone"
+    )
+
+
+def _model_file_as(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    shutil.copytree(CRISIS_DIR, tmp_path / "crisis")
+    path = tmp_path / "crisis" / "model.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    change(doc)
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return tmp_path / "crisis"
+
+
+def _zero_weights(doc: dict[str, Any]) -> None:
+    doc["weights"] = dict.fromkeys(doc["weights"], 0.0)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (_zero_weights, "where training gave"),
+        (lambda doc: doc.update(threshold=1.5), "'threshold'"),
+        (lambda doc: doc.pop("checks"), "'checks'"),
+        (lambda doc: doc.update(format=99), "format"),
+    ],
+    ids=["zero-weights", "threshold", "no-checks", "format"],
+)
+def test_broken_model_file_is_refused_naming_it(
+    tmp_path: Path, change: Callable[[dict[str, Any]], None], reason: str
+) -> None:
+    directory = _model_file_as(tmp_path, change)
+    with pytest.raises(ConfigError) as caught:
+        load_crisis_words(directory)
+    (problem,) = caught.value.problems
+    assert problem.file.endswith("model.json") and reason in problem.message, problem
+
+
+@pytest.mark.parametrize("damage", ["missing", "not-json"])
+def test_model_file_missing_or_unreadable_is_refused(tmp_path: Path, damage: str) -> None:
+    shutil.copytree(CRISIS_DIR, tmp_path / "crisis")
+    path = tmp_path / "crisis" / "model.json"
+    if damage == "missing":
+        path.unlink()
+    else:
+        path.write_text("{ not json", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_crisis_words(tmp_path / "crisis")
+    assert [p.file for p in caught.value.problems] == [display_path(path)]
