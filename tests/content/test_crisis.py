@@ -311,7 +311,7 @@ def test_evaluation_set_is_large_and_covers_every_category() -> None:
 
 HELDOUT_SHORT = pytest.mark.xfail(
     strict=True,
-    reason="measured 80.3 % recall on the held-out part (target 97 %): README 'Crisis words'",
+    reason="measured 84.5 % recall on the held-out part (target 97 %): README 'Crisis words'",
 )
 
 
@@ -329,9 +329,10 @@ def test_detector_meets_its_targets(part: str) -> None:
 
 def test_heldout_part_does_not_fall_below_what_was_measured() -> None:
     """Until the targets are met there: no change may lose what the held-out part
-    measured (80.3 % recall, 2.2 % false alarms), nor pass the false-alarm target."""
+    measured with the model (84.5 % recall, 2.8 % false alarms), nor pass the false-alarm
+    target."""
     scores = crisis_eval.score(DETECTOR, crisis_eval.load("heldout"))
-    assert scores.recall.rate >= 0.80, f"recall {scores.recall}"
+    assert scores.recall.rate >= 0.84, f"recall {scores.recall}"
     assert scores.false_alarms.rate <= crisis_eval.FALSE_ALARM_TARGET, (
         f"false alarms {scores.false_alarms}"
     )
