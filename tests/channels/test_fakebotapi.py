@@ -206,17 +206,18 @@ async def test_blocking_user_makes_sends_forbidden(api: FakeBotApi, bot: Bot) ->
 
 async def test_a_500_is_a_network_error_and_a_hang_times_out_sent_or_not(api: FakeBotApi) -> None:
     api.add_chat(USER)
-    request = HTTPXRequest(read_timeout=0.2)
+    # A timeout long enough for an ordinary answer on a loaded machine; the hangs outlast it.
+    request = HTTPXRequest(read_timeout=2.0)
     async with Bot(api.token, base_url=api.base_url, request=request) as bot:
         api.fail_next("sendMessage", 500, "Internal Server Error")
         with pytest.raises(NetworkError, match="Internal Server Error"):
             await bot.send_message(USER, "boom")
-        api.hang_next("sendMessage", 1.0)
+        api.hang_next("sendMessage", 30)
         with pytest.raises(TimedOut):
             await bot.send_message(USER, "slow")
         assert [m.text for m in api.messages(USER)] == []  # the slow one never took effect
         # Telegram often *did* send the message when the client timed out:
-        api.hang_next("sendMessage", 1.0, process_first=True)
+        api.hang_next("sendMessage", 30, process_first=True)
         with pytest.raises(TimedOut):
             await bot.send_message(USER, "sent anyway")
         assert (await bot.send_message(USER, "fine")).text == "fine"

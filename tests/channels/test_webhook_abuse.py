@@ -65,12 +65,12 @@ async def test_500_slow_connections_never_stop_real_updates_nor_health(
             most = max(most, open_connections(server))
             if n % 100 == 99:  # real traffic in the middle of the attack
                 teen = api.user(8000 + n)
-                replies = await asyncio.wait_for(teen.send("/start"), 10)
+                replies = await asyncio.wait_for(teen.send("/start"), 30)
                 assert "3018" in replies[0].text
-                assert await asyncio.wait_for(get(f"{base}/healthz"), 5) == (200, "ok\n")
+                assert await asyncio.wait_for(get(f"{base}/healthz"), 30) == (200, "ok\n")
         assert most <= LIMIT  # never more open than the limit, whatever arrives
         # The slow ones still held are closed once idle too long: the server hangs up.
-        await eventually(lambda: open_connections(server) == 0, 10, "slow connections closed")
+        await eventually(lambda: open_connections(server) == 0, 30, "slow connections closed")
         assert server.guard is not None and server.guard.shed >= SLOW - LIMIT
         for _, writer in slow:
             writer.close()
