@@ -23,6 +23,7 @@ from bot.privacy import pseudonym
 from bot.storage.base import Storage
 from bot.storage.sqlite import SqliteStorage
 from tests.conftest import SECRET
+from tests.crowd import eventually
 from tests.fakebotapi import FakeBotApi, builders
 from tests.harness import relais
 from tests.replica import WEBHOOK_SECRET, get, replica
@@ -119,13 +120,18 @@ async def test_an_update_delivered_twice_changes_state_once_and_answers_once(
         press["update_id"] = 701
         statuses = await asyncio.gather(api.deliver_webhook(press), api.deliver_webhook(press))
         assert statuses == [200, 200]
+        # A copy queued behind the first is acknowledged at once and handled afterwards:
+        # wait until it was (found a duplicate), then check it changed and sent nothing.
+        duplicates = "relais_duplicate_updates_total"
+        await eventually(lambda: server.metrics.value(duplicates) == 2, what="the second copy")
+        await api.settle()
         assert replies_to(api, 3003) == ["sendMessage", "sendMessage", "editMessageText"]
         assert len(api.calls_of("answerCallbackQuery")) == 1
 
         stored = await storage.load(key(3003))
         assert stored is not None and stored.version == 2
         assert (await kinds(storage)).count("flow_started") == 2  # start menu, then its flow
-        assert server.metrics.value("relais_duplicate_updates_total") == 2
+        assert server.metrics.value(duplicates) == 2
 
 
 async def test_a_database_outage_answers_500_and_the_redelivery_is_applied(
