@@ -56,9 +56,16 @@ async def replica(
     )
     server = WebhookServer(application, dialogue.ping, metrics, config, dashboard=dashboard)
     await server.start()
+    processor = application.update_processor
+    # settle() waits for updates handled after their 200 (queued behind their chat's) too,
+    # instead of trusting a quiet window a loaded machine's pause between two can outlast.
+    api.busy = lambda: (
+        bool(server._queued) or server._inflight > 0 or getattr(processor, "chats_in_flight", 0) > 0
+    )
     try:
         yield server
     finally:
+        api.busy = None
         await server.stop()
 
 
