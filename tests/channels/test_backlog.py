@@ -313,3 +313,41 @@ async def test_sixty_help_commands_in_a_group_bring_one_card(
         assert "3018" in replies[0].text
         await api.settle(quiet=0.2, timeout=30)
         assert len(api.messages(GROUP)) == 1
+
+
+async def test_webhook_a_busy_chats_crisis_text_is_acknowledged_only_once_handled(
+    api: FakeBotApi, catalog: Catalog, tmp_path: Path
+) -> None:
+    """A busy chat's ordinary update is accepted at once (200) and handled in its turn;
+    words of danger keep their request open until handled, so a replica dying before
+    that leaves Telegram to deliver them again."""
+    storage = SqliteStorage(tmp_path / "bot.sqlite3")
+    async with replica(api, catalog, storage, api_timeout=HANG):
+        api.hang_next("sendMessage", HANG)  # the chat's first reply hangs: the chat is busy
+        first_post = asyncio.create_task(
+            api.deliver_webhook(builders.private_command(FLOODER, "start", message_id=1))
+        )
+        await api.wait_for("sendMessage")
+        ordinary = await asyncio.wait_for(
+            api.deliver_webhook(builders.private_text(FLOODER, "allo ?", message_id=2)), HANG / 2
+        )
+        assert ordinary == 200  # accepted while its chat is busy
+        crisis_post = asyncio.create_task(
+            api.deliver_webhook(builders.private_text(FLOODER, CRISIS, message_id=3))
+        )
+        await asyncio.sleep(0.5)
+        assert not crisis_post.done()  # not acknowledged before it is handled
+        api.release_hangs()
+        assert await asyncio.wait_for(crisis_post, 30) == 200
+        assert crisis_answered(api, FLOODER)
+        assert await first_post == 200
+
+
+def test_the_words_of_an_edited_message_are_read_for_danger() -> None:
+    """An edited message is never dropped, and its new words are read for danger, so the
+    webhook keeps its request open until it is handled, as for a new message."""
+    processor = PerChatUpdateProcessor(4, urgent=lambda text: text == CRISIS)
+    edited = builders.edited_text(FLOODER, CRISIS, message_id=5)
+    assert processor.speaks_of_danger(update(edited, 1))
+    assert not processor.speaks_of_danger(update(builders.edited_text(FLOODER, "ok"), 2))
+    assert processor.would_admit({"update_id": 3, **edited})

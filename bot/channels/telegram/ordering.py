@@ -123,7 +123,7 @@ def _command(text: str) -> str:
 
 def _text(update: Update) -> str:
     """The words an update carries: a text or command, or a caption under media."""
-    message: Message | None = update.message
+    message: Message | None = update.message or update.edited_message
     return (message.text or message.caption or "") if message is not None else ""
 
 
@@ -191,11 +191,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             return True
 
         def urgent() -> bool:  # as ``_text``: a text or command, or a caption under media
-            message = data.get("message") or {}
+            message = data.get("message") or data.get("edited_message") or {}
             text = message.get("text") or message.get("caption")
             return isinstance(text, str) and self._urgent(text)
 
         return self.backlog.would_admit(arrival, urgent)
+
+    def speaks_of_danger(self, update: Update) -> bool:
+        """Whether ``update``'s words may speak of danger (the crisis detector)."""
+        return self._urgent(_text(update))
 
     def queued_behind(self, update: object) -> bool:
         """Whether ``update`` would wait for another update of its chat."""

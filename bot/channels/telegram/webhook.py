@@ -250,11 +250,17 @@ class WebhookServer:
             self._warn.warning("refused a webhook request that is not an update: %s", name(exc))
             return web.Response(status=400)
         processor = self.application.update_processor
-        if isinstance(processor, PerChatUpdateProcessor) and processor.queued_behind(update):
+        if (
+            isinstance(processor, PerChatUpdateProcessor)
+            and processor.queued_behind(update)
+            and not processor.speaks_of_danger(update)
+        ):
             # Its chat is busy: holding this request open would hold one of Telegram's
             # connections to us (40 at most) while it waits, and a flooding chat would take
             # them all. Accepted now, handled in its turn (a database failure then gets
-            # the calm message, without Telegram's redelivery).
+            # the calm message, without Telegram's redelivery). Words of danger are the
+            # exception: answered 200 only once handled, so a crash still gets them
+            # delivered again (the backlog keeps a chat's waiting updates few).
             self.metrics.updates.labels("queued").inc()
             task = asyncio.create_task(self._handle_queued(update))
             self._queued.add(task)
