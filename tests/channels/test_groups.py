@@ -520,3 +520,21 @@ async def test_a_settings_press_while_the_database_fails_is_still_answered(
         monkeypatch.setattr(dialogue.storage, "get_group", down)
         answer = await group.press(ADMIN, config[0], en("meta.name"))
     assert answer.get("text") in (None, "")  # answered without a word, not left spinning
+
+
+def test_a_press_on_a_group_message_never_reaches_the_private_dialogue() -> None:
+    """The private handlers come first (most updates are theirs); the private press handler
+    must refuse a press on a group message, whatever its data, so the group handles it."""
+    from telegram import Update
+
+    from bot.channels.telegram.groups import PrivateCallbacks
+
+    async def nothing(update: object, context: object) -> None: ...
+
+    handler = PrivateCallbacks(nothing)
+    in_group = {"message_id": 5, "date": 0, "chat": {"id": -4242, "type": "supergroup"}}
+    in_private = {"message_id": 5, "date": 0, "chat": {"id": 4242, "type": "private"}}
+    for message, taken in ((in_group, False), (in_private, True)):
+        data = builders.callback(4242, message, "victim:1:danger:yes")
+        parsed = Update.de_json({"update_id": 1, **data}, None)
+        assert bool(handler.check_update(parsed)) is taken

@@ -23,7 +23,6 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackQueryHandler,
     ContextTypes,
     Defaults,
     MessageHandler,
@@ -32,7 +31,7 @@ from telegram.ext import (
 from telegram.request import BaseRequest
 
 from bot.channels.telegram.backlog import GROUP_WINDOW, Backlog
-from bot.channels.telegram.groups import GroupChats, add_group_handlers
+from bot.channels.telegram.groups import GroupChats, PrivateCallbacks, add_group_handlers
 from bot.channels.telegram.housekeeping import Housekeeping
 from bot.channels.telegram.ordering import PerChatUpdateProcessor
 from bot.channels.telegram.private import PrivateChat
@@ -157,16 +156,16 @@ def build_application(
     if base_url:
         builder = builder.base_url(base_url).base_file_url(base_url.replace("/bot", "/file/bot"))
     application = builder.build()
-    # Groups first: their handlers see group chats only, and must get every press on a
-    # group message before the private CallbackQueryHandler (which takes any press).
-    groups = GroupChats(dialogue.groups(secret, group_stats_k), retry=retry or RetryPolicy())
-    add_group_handlers(application, groups)
+    # Private chats first (nearly every update): each then skips the group handlers'
+    # checks. A press on a group message is refused here and lands in the group handlers.
     private = PrivateChat(dialogue, secret, retry or RetryPolicy())
     in_private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     application.add_handler(MessageHandler(in_private, private.on_message))
     edited = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
     application.add_handler(MessageHandler(edited, private.on_edit))
-    application.add_handler(CallbackQueryHandler(private.on_press))
+    application.add_handler(PrivateCallbacks(private.on_press))
+    groups = GroupChats(dialogue.groups(secret, group_stats_k), retry=retry or RetryPolicy())
+    add_group_handlers(application, groups)
     application.add_error_handler(on_error)
     return application
 

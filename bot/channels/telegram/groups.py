@@ -107,6 +107,14 @@ class _GroupCallbacks(CallbackQueryHandler[Any, Any]):
         return _in_group(update) and super().check_update(update)
 
 
+class PrivateCallbacks(CallbackQueryHandler[Any, Any]):
+    """Every button press outside groups: a press on a group message must never reach the
+    private dialogue, whose answers would then be posted to the group."""
+
+    def check_update(self, update: object) -> bool | object | None:
+        return not _in_group(update) and super().check_update(update)
+
+
 class _GroupMembers(ChatMemberHandler[Any, Any]):
     """Membership changes in groups only (a private ``my_chat_member`` is a block)."""
 
@@ -391,8 +399,7 @@ class GroupChats:
 
 
 def add_group_handlers(application: Application, groups: GroupChats) -> None:  # type: ignore[type-arg]
-    """Register the group handlers. They only ever see group and supergroup chats; add
-    them before the private ones so that every press on a group message lands here."""
+    """Register the group handlers. They only ever see group and supergroup chats."""
     in_groups = filters.ChatType.GROUPS
     application.add_handler(
         CommandHandler(COMMANDS, groups.on_command, filters=in_groups & filters.UpdateType.MESSAGE)
