@@ -6,6 +6,7 @@ January, sessions sess-j0..sess-j11 (user keys user-sess-j0...): kind insults×6
 threats×3, images×3; platform instagram×9, tiktok×3; j0..j7 complete (shown 3018); j0, j1
 say they are in danger (emergency shown); j10, j11 speak English; j0..j6 come from "g1".
 February, sess-f0..sess-f5: insults, instagram, all complete, French, direct.
+Answers to words of crisis in groups (no conversation): 2 in January, 6 in February.
 """
 
 from __future__ import annotations
@@ -72,3 +73,11 @@ async def seed(storage: Storage) -> None:
     for i in range(6):
         stats = victim_stats("insults", "instagram", completed=True, danger=False)
         await save(storage, f"sess-f{i}", stats, FEB)
+    for at, answers, tier in ((JAN, 2, "others"), (FEB, 6, "self")):
+        for _ in range(answers):  # as the group service logs them, one update each
+            await storage.record_events([group_crisis(tier)], at)
+
+
+def group_crisis(tier: str) -> Stat:
+    """An answer to words of crisis in a group, as the group service logs it."""
+    return Stat("emergency_shown", dimension="group", choice=tier)

@@ -36,7 +36,8 @@ Hidden = Literal["small", "complementary"]
 Key = tuple[str, str, str]  # (table, row label, column)
 UNBOUNDED = 1 << 40
 
-ACTIVITY = ("started", "completed", "emergency")
+# group_crisis: answers to words of crisis in groups (each alone: no conversation, no tie).
+ACTIVITY = ("started", "completed", "emergency", "group_crisis")
 CONVERSATIONS = "conversations"
 TOTAL = "total"
 STARTED_ROW = "(started)"

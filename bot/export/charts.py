@@ -51,11 +51,13 @@ def _shown(cells: list[Cell]) -> list[int]:
 
 
 def trend(table: Table, k: int, names: dict[str, str]) -> str:
-    """Conversations started / completed / shown emergency numbers, month by month."""
+    """Conversations started / completed / shown emergency numbers, month by month: the
+    table's first three columns (answers in groups, after them, are no conversations)."""
     left, right, top_pad, bottom, plot_h = 60, 20, 40, 60, 220
     height = top_pad + plot_h + bottom
     rows = table.rows
-    values = [c for r in rows for c in r.cells]
+    colours = (BLUE, GREEN, RED)
+    values = [c for r in rows for c in r.cells[: len(colours)]]
     scale = ticks(max([k, *_shown(values)]))
     y_max = scale[-1]
     span = WIDTH - left - right
@@ -79,7 +81,7 @@ def trend(table: Table, k: int, names: dict[str, str]) -> str:
                 f"{escape(row.label)}</text>"
             )
     lx = float(left)  # the legend, entry after entry
-    for j, (column, colour) in enumerate(zip(table.columns, (BLUE, GREEN, RED), strict=False)):
+    for j, (column, colour) in enumerate(zip(table.columns, colours, strict=False)):
         points = [
             (x(i), y(value)) for i, r in enumerate(rows) if (value := r.cells[j].value) is not None
         ]
@@ -94,7 +96,7 @@ def trend(table: Table, k: int, names: dict[str, str]) -> str:
         body.append(f'<text x="{lx + 24}" y="20">{escape(name)}</text>')
         lx += 24 + CHAR * len(name) + 24
     for i, row in enumerate(rows):
-        if any(c.hidden for c in row.cells):
+        if any(c.hidden for c in row.cells[: len(colours)]):
             at = f'x="{x(i):.1f}" y="{y(0) - 4:.1f}"'
             body.append(f'<text {at} text-anchor="middle" fill="{GREY}">×</text>')
     mid = top_pad + plot_h / 2

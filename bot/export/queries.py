@@ -8,7 +8,8 @@ figure over a range tells nothing the single months do not.
 
 Definitions (written again in README, "Operator export"):
 - activity, per month: conversations that started a flow / reached an end step / were
-  shown the emergency numbers in that month.
+  shown the emergency numbers in that month; and answers to words of crisis given in
+  groups (each counted alone: a group answer is no conversation).
 - answers, per recorded question: conversations that gave each answer.
 - funnel, per flow: conversations that started it, then that got through each step
   (answered it, or reached it when it is an end step). Drop-out = the fall between rows.

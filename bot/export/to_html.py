@@ -19,6 +19,7 @@ NAMES = {
     "started": "commencées",
     "completed": "allées jusqu'à l'aide",
     "emergency": "numéros d'urgence montrés",
+    "group_crisis": "réponses de crise dans les groupes",
     "conversations": "conversations",
     "month": "mois",
     "choice": "réponse",
@@ -155,7 +156,8 @@ def to_html(
         "<h1>Relais : ce que voit le bot</h1>",
         f'<p class="meta">Mois de {escape(report.first)} à {escape(report.last)} '
         f"(fuseau {escape(report.timezone)}). Produit le {escape(report.generated_at)}.</p>",
-        f'<p class="note">Chiffres anonymes : nombre de conversations, jamais de personne, '
+        f'<p class="note">Chiffres anonymes : nombre de conversations, jamais de personne '
+        f"(sauf les réponses de crise dans les groupes, comptées une à une), "
         f"comptés par mois entier une fois le mois terminé (le mois en cours n'apparaît pas). "
         f"Dans un mois, tout nombre inférieur à {k} (zéro compris) est affiché « &lt;{k} » ; "
         f"« x » masque un nombre qui permettrait de retrouver un petit nombre à partir des "

@@ -162,6 +162,17 @@ class Storage(ABC):
         """
 
     @abstractmethod
+    async def record_events(
+        self, stats: Sequence[Stat], now: dt.datetime, *, update_id: int | None = None
+    ) -> None:
+        """Write statistics that belong to no conversation (an answer to words of crisis
+        in a group): the hour, no language, no origin, and each event a random session of
+        its own, so exports count each once and tie it to nothing else.
+
+        ``update_id`` is claimed in the ledger first, in the same transaction, as ``save``
+        does: ``AlreadyProcessed`` (and nothing written) if it was there."""
+
+    @abstractmethod
     async def fetch_events(self, start: dt.datetime, end: dt.datetime) -> list[EventRow]:
         """Read-only: the events with ``start <= at_hour < end``, oldest first.
 

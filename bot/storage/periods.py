@@ -5,8 +5,12 @@ month cannot change afterwards: not when a conversation is forgotten (/oubli era
 events, not the anonymous counts it is part of), not when the retention purge deletes
 old events, not when flows are edited. Counting is a single ``GROUP BY`` over the month's
 events: each event is fanned out to the tables it counts in (``_ROLES``), and every row
-is the number of distinct conversations (sessions). ``CROSS JOIN`` keeps SQLite reading the
-month's events once (with a plain join it read them once per role).
+is the number of distinct conversations (sessions). ``CROSS JOIN`` keeps SQLite reading
+the month's events once (with a plain join it read them once per role).
+
+An answer to words of crisis in a group (``emergency_shown``, dimension ``group``) is no
+conversation: each has a session of its own (``record_events``), so its activity column,
+``group_crisis``, counts answers, and a conversation's ``emergency`` column counts none.
 
 Plain SQL both backends run unchanged; placeholders ``{period}``, ``{start}``, ``{end}``,
 ``{first}``, ``{last}``, ``{now}`` are substituted by the backend.
@@ -52,6 +56,7 @@ SELECT {{period}}, tbl, label, col, MAX(link), COUNT(DISTINCT session) FROM (
     CASE WHEN r.role <> 'activity' THEN 'conversations'
       WHEN e.kind = 'flow_started' THEN 'started'
       WHEN e.kind = 'flow_completed' THEN 'completed'
+      WHEN e.dimension = 'group' THEN 'group_crisis'
       ELSE 'emergency' END AS col,
     CASE WHEN r.role <> 'step' THEN NULL
       WHEN e.kind = 'flow_completed' THEN '(end)'

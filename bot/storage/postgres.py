@@ -62,6 +62,7 @@ from bot.storage.sql import (
     event_rows,
     group_of,
     group_params,
+    loose_event_rows,
     purge_params,
 )
 
@@ -271,6 +272,17 @@ class PostgresStorage(BatchedSent):
             if events:
                 await conn.executemany(INSERT_EVENTS_SQL, events)
         return version
+
+    async def record_events(
+        self, stats: Sequence[Stat], now: dt.datetime, *, update_id: int | None = None
+    ) -> None:
+        rows = loose_event_rows(stats, now)
+        async with self._connection() as conn, conn.transaction():
+            if update_id is not None:
+                claimed = await conn.fetchval(_CLAIM, update_id, int(now.timestamp()))
+                if claimed is None:
+                    raise AlreadyProcessed(f"update {update_id} was processed already")
+            await conn.executemany(INSERT_EVENTS_SQL, rows)
 
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
         async with self._connection() as conn:

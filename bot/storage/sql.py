@@ -14,6 +14,7 @@ from typing import Any
 from bot.domain.conversation import Conversation, Stat
 from bot.domain.group import GroupSettings
 from bot.domain.policy import HOUR, SENT_RETENTION, hour_of
+from bot.privacy import new_session_id
 from bot.storage.periods import MOVE_ORIGIN_COUNTS_SQL
 
 LEDGER_RETENTION = 24 * HOUR  # Telegram keeps an undelivered update for at most a day
@@ -147,6 +148,16 @@ def event_rows(
     c = conversation
     return [
         (hour, s.kind, s.flow, s.step, s.dimension, s.choice, c.locale, c.origin, c.session)
+        for s in stats
+    ]
+
+
+def loose_event_rows(stats: Sequence[Stat], now: dt.datetime) -> list[tuple[Any, ...]]:
+    """Statistics of no conversation as ``INSERT_EVENTS_SQL`` rows (``record_events``):
+    the hour, no language, no origin, a fresh random session each."""
+    hour = hour_of(now)
+    return [
+        (hour, s.kind, s.flow, s.step, s.dimension, s.choice, None, None, new_session_id())
         for s in stats
     ]
 

@@ -74,6 +74,7 @@ from bot.storage.sql import (
     event_rows,
     group_of,
     group_params,
+    loose_event_rows,
     purge_params,
 )
 
@@ -500,6 +501,25 @@ class SqliteStorage(BatchedSent):
         if isinstance(results[0], Exception):
             raise results[0]
         return results[0]
+
+    async def record_events(
+        self, stats: Sequence[Stat], now: dt.datetime, *, update_id: int | None = None
+    ) -> None:
+        rows, stamp = loose_event_rows(stats, now), int(now.timestamp())
+
+        def write(conn: sqlite3.Connection) -> None:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if update_id is not None and not _claim(conn, update_id, stamp):
+                    raise AlreadyProcessed(f"update {update_id} was processed already")
+                conn.executemany(_INSERT_EVENTS, rows)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+        await self._run_short(write)
 
     async def claim_update(self, update_id: int, now: dt.datetime) -> bool:
         # One statement, so it is its own transaction (autocommit: isolation_level=None).

@@ -107,12 +107,12 @@ async def test_downloads_carry_the_same_figures(
         'attachment; filename="relais-2026-01-2026-03.csv"'
     )
     body = await csv.read()
-    assert body.startswith(b"\xef\xbb\xbf") and b"2026-01;12;8;<5\r\n" in body
+    assert body.startswith(b"\xef\xbb\xbf") and b"2026-01;12;8;<5;<5\r\n" in body
 
     data = await (await client.get("/export.json", headers=BEARER, params=Q1)).json()
     jsonschema.validate(data, SCHEMA, cls=jsonschema.Draft202012Validator)
     activity = data["tables"][0]
-    assert [c["display"] for c in activity["total"]["cells"]] == ["18+", "14+", "0+"]
+    assert [c["display"] for c in activity["total"]["cells"]] == ["18+", "14+", "0+", "6+"]
 
     xlsx = await client.get("/export.xlsx", headers=BEARER, params=Q1)
     book = openpyxl.load_workbook(io.BytesIO(await xlsx.read()))
@@ -210,7 +210,7 @@ async def test_relais_dashboard_serves_until_stopped(tmp_path: Path) -> None:
                 pytest.fail("relais dashboard did not start")
             async with http.get("/export.csv", headers=BEARER, params=Q1) as response:
                 assert response.status == 200
-                assert b"2026-01;12;8;<5" in await response.read()
+                assert b"2026-01;12;8;<5;<5" in await response.read()
     finally:
         process.terminate()
         output, _ = await asyncio.wait_for(process.communicate(), 10)

@@ -99,3 +99,23 @@ def test_charts_count_in_whole_numbers_even_when_everything_is_hidden() -> None:
         and ticks(5) == [0, 1, 2, 3, 4, 5]
         and ticks(47) == [0, 10, 20, 30, 40, 50]
     )
+
+
+def test_the_trend_draws_conversations_only_not_answers_in_groups() -> None:
+    """Its axis counts conversations: answers in groups (the fourth column, mostly under
+    k) are neither drawn nor mark a month as hidden."""
+    from bot.export.charts import trend
+
+    shown = (Cell(40), Cell(30), Cell(12), Cell(None, "small"))
+    table = Table(
+        "activity",
+        "t",
+        "month",
+        ("started", "completed", "emergency", "group_crisis"),
+        tuple(Row(f"2026-{m:02d}", shown) for m in range(1, 4)),
+        None,
+    )
+    svg = trend(table, 5, {})
+    assert "group_crisis" not in svg
+    assert ">×</text>" not in svg  # no month marked hidden
+    assert svg.count("<circle") == 9  # three lines of three months

@@ -55,11 +55,11 @@ def csv_blocks(raw: bytes) -> dict[str, list[list[str]]]:
 async def test_csv_reads_back_cell_by_cell(report: Report) -> None:
     blocks = csv_blocks(render(report, "csv"))
     assert blocks["activity"] == [
-        ["month", "started", "completed", "emergency"],
-        ["2026-01", "12", "8", "<5"],
-        ["2026-02", "6", "6", "<5"],
-        ["2026-03", "<5", "<5", "<5"],
-        ["total", "18+", "14+", "0+"],
+        ["month", "started", "completed", "emergency", "group_crisis"],
+        ["2026-01", "12", "8", "<5", "<5"],
+        ["2026-02", "6", "6", "<5", "6"],
+        ["2026-03", "<5", "<5", "<5", "<5"],
+        ["total", "18+", "14+", "0+", "6+"],
     ]
     assert blocks["answers:platform"] == [
         ["choice", "conversations"],
@@ -112,11 +112,11 @@ async def test_xlsx_reads_back_with_numbers_as_numbers(report: Report) -> None:
     sheet = book["activity"]
     values = [[c.value for c in row] for row in sheet.iter_rows(min_row=2)]
     assert values == [
-        ["month", "started", "completed", "emergency"],
-        ["2026-01", 12, 8, "<5"],
-        ["2026-02", 6, 6, "<5"],
-        ["2026-03", "<5", "<5", "<5"],
-        ["total", "18+", "14+", "0+"],  # text: a SUM must not take "at least" as exact
+        ["month", "started", "completed", "emergency", "group_crisis"],
+        ["2026-01", 12, 8, "<5", "<5"],
+        ["2026-02", 6, 6, "<5", 6],
+        ["2026-03", "<5", "<5", "<5", "<5"],
+        ["total", "18+", "14+", "0+", "6+"],  # text: a SUM must not take "at least" as exact
     ]
     assert [[c.value for c in r] for r in book["answers-platform"].iter_rows(min_row=3)] == [
         ["instagram", "6+"],

@@ -56,12 +56,13 @@ async def report(storage: Storage) -> Report:
 
 async def test_activity_per_month_and_the_months_added_up(report: Report) -> None:
     table = report.table("activity")
-    assert table.columns == ("started", "completed", "emergency")
+    assert table.columns == ("started", "completed", "emergency", "group_crisis")
     assert shown(table) == {
-        "2026-01": ["12", "8", "<5"],
-        "2026-02": ["6", "6", "<5"],
-        "2026-03": ["<5", "<5", "<5"],  # nobody: zero is a small count too
-        "total": ["18+", "14+", "0+"],  # the months shown, added up: at least
+        "2026-01": ["12", "8", "<5", "<5"],
+        # February's 6 answers in groups: each counted, none as a conversation's emergency.
+        "2026-02": ["6", "6", "<5", "6"],
+        "2026-03": ["<5", "<5", "<5", "<5"],  # nobody: zero is a small count too
+        "total": ["18+", "14+", "0+", "6+"],  # the months shown, added up: at least
     }
 
 

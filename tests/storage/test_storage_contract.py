@@ -405,6 +405,36 @@ async def test_a_month_is_rolled_up_once_and_never_moves(
     assert await storage.origin_counts("new", "2026-11", "2026-11") == {"2026-11": 2}
 
 
+async def test_events_of_no_conversation_claim_their_update_and_count_one_by_one(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    """Answers to words of crisis in a group: the tier, the hour, nothing else; each its
+    own session (counted once, tied to nothing); claimed with their update."""
+    answer = Stat("emergency_shown", dimension="group", choice="self")
+    await storage.record_events([answer], noon, update_id=81)
+    assert not await storage.claim_update(81, noon)  # claimed with the event
+    with pytest.raises(AlreadyProcessed):
+        await storage.record_events([answer], noon, update_id=81)
+    await storage.record_events([answer], noon)
+    rows = await storage.fetch_events(*EVER)
+    hour = int(noon.timestamp()) - int(noon.timestamp()) % HOUR
+    assert [(r.at_hour, r.kind, r.flow, r.step, r.dimension, r.choice) for r in rows] == [
+        (hour, "emergency_shown", None, None, "group", "self")
+    ] * 2  # the redelivery wrote nothing
+    assert {(r.locale, r.origin) for r in rows} == {(None, None)}
+    assert len({r.session for r in rows}) == 2 and all(r.session for r in rows)
+    # A conversation shown the numbers, beside them: the month counts each where it belongs.
+    shown = [Stat("emergency_shown", flow="victim", step="danger")]
+    c = Conversation(locale="fr", session="s1")
+    await storage.save("u1", c, expected_version=None, stats=shown, now=noon)
+    december = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+    assert await storage.close_months(ZoneInfo("Europe/Paris"), december) == ["2026-11"]
+    counts = {(r.table, r.label, r.column): r.n for r in
+              await storage.period_counts("2026-11", "2026-11")}  # fmt: skip
+    assert counts[("activity", "", "group_crisis")] == 2
+    assert counts[("activity", "", "emergency")] == 1
+
+
 async def test_a_month_not_over_is_not_rolled_up(storage: Storage, noon: dt.datetime) -> None:
     conversation = Conversation(locale="fr", session="s1")
     await storage.save(
