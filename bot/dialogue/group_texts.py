@@ -90,9 +90,14 @@ class GroupTexts:
             settings.locale, "group.help", help=help_line(self.catalog, settings.locale, now)
         )
 
-    def emergency(self, settings: GroupSettings, now: dt.datetime) -> str:
+    def emergency(
+        self, settings: GroupSettings, now: dt.datetime
+    ) -> tuple[str, tuple[Button, ...]]:
+        """/urgence, as in a private chat: every emergency number, and buttons to copy
+        112 and 3114 (Telegram refuses ``tel:`` links)."""
         block = resource_block(self.catalog, EMERGENCY_RESOURCES, settings.locale, now)
-        return self.t(settings.locale, "emergency.text") + "\n\n" + block
+        text = self.t(settings.locale, "emergency.text") + "\n\n" + block
+        return text, copy_buttons(self.catalog, None, settings.locale)
 
     def card(self, settings: GroupSettings) -> str:
         """The pinned card: hours but no "open now", which would be wrong by tonight."""

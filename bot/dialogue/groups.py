@@ -309,7 +309,8 @@ class GroupRules:
             if not crisis:  # the crisis answer already gives the private button
                 actions.append(Say(self.texts.help(settings, now), private, topic))
         elif name in EMERGENCY:
-            actions.append(Say(self.texts.emergency(settings, now), private, topic))
+            text, copy = self.texts.emergency(settings, now)
+            actions.append(Say(text, (copy, *private), topic))
         elif name in CARD:
             actions.append(PostCard(self.texts.card(settings), private, topic, settings))
         elif name in CONFIG:

@@ -287,6 +287,26 @@ async def test_words_of_crisis_after_a_group_command_are_answered_in_the_group(
     assert metrics.value("relais_crisis_answers_total", tier="self", source="group") == 2
 
 
+async def test_group_emergency_and_crisis_answers_have_numbers_to_copy_and_the_private_button(
+    api: FakeBotApi, catalog: Catalog, dialogue_factory: Callable[..., Dialogue]
+) -> None:
+    """Telegram refuses tel: links: in a group too, the numbers come as copy_text buttons,
+    as in a private chat, above the button to the private chat."""
+    seat_class(api)
+    async with relais(api, dialogue_factory(), group_messages_per_minute=100_000):
+        [urgence] = await group_posts(api, pupil_command(api, "urgence", ""), 1)
+        # A member's /carte is refused, after the answer to the danger it speaks of.
+        crisis, _ = await group_posts(api, pupil_command(api, "carte", "il m'a menacé de mort"), 2)
+    assert (urgence.text or "").startswith(catalog.locales.text("fr", "emergency.text"))
+    assert copied(urgence) == ["112", "3114"]
+    assert (crisis.text or "").startswith(catalog.locales.text("fr", "crisis.others"))
+    assert copied(crisis) == ["17", "112"]
+    for answer in (urgence, crisis):
+        *_, last_row = answer.inline_keyboard
+        [private] = [b["url"] for b in last_row]
+        assert private.startswith(f"https://t.me/{api.bot_username}?start=g")
+
+
 async def test_a_group_command_with_words_of_crisis_is_answered_while_the_database_fails(
     api: FakeBotApi, catalog: Catalog, tmp_path: Path
 ) -> None:

@@ -463,7 +463,8 @@ async def test_emergency_in_a_forum_topic_answers_at_once_in_that_topic(
         replies = await group.command(MEMBER, "urgence", to=None, topic=77)
         for number in ("112", "17", "114", "3114", "119"):
             assert number in replies[0].text
-        assert replies[0].buttons() == [[fr("group.button.private")]]
+        *_, private = replies[0].buttons()  # after the numbers to copy
+        assert private == [fr("group.button.private")]
         assert replies[0].params["message_thread_id"] == 77
         assert group.command_deleted()
 

@@ -111,13 +111,16 @@ def test_first_help_saves_defaults_answers_then_rewrites_a_stale_card_once(
     assert kinds(again) == ["Claim", "Say", "DeleteCommand"]
 
 
-def test_emergency_answers_in_the_topic_with_the_private_button(
+def test_emergency_answers_in_the_topic_with_numbers_to_copy_and_the_private_button(
     rules: GroupRules, texts: GroupTexts, settings: GroupSettings, noon: dt.datetime
 ) -> None:
     actions = rules.decide(GroupCommand("urgence", topic=77), facts(settings), noon)
-    private = texts.private_button(settings, BOT)
-    assert Say(texts.emergency(settings, noon), private, 77) in actions
-    [button] = private[0]
+    [said] = [a for a in actions if isinstance(a, Say)]
+    assert said.text == texts.emergency(settings, noon)[0] and said.topic == 77
+    copy, private = said.keyboard
+    # As in a private chat (Telegram refuses tel: links): 112 and 3114 to copy.
+    assert [b.copy for b in copy] == ["112", "3114"]
+    [button] = private
     assert button.url is not None and button.url.endswith(f"?start={settings.token}")
 
 
@@ -259,10 +262,8 @@ def test_a_group_the_bot_was_removed_from_gets_safety_answers_and_nothing_saved(
 ) -> None:
     removed = facts(settings.with_(greet=True), known=False, removed=True, card_current=False)
     urgent = rules.decide(GroupCommand("urgence", topic=2), removed, noon)
-    assert urgent == [
-        Claim(),
-        Say(texts.emergency(settings, noon), texts.private_button(settings, BOT), 2),
-    ]
+    text, copy = texts.emergency(settings, noon)
+    assert urgent == [Claim(), Say(text, (copy, *texts.private_button(settings, BOT)), 2)]
     for name in sorted(ADMIN_ONLY):
         assert rules.decide(GroupCommand(name), replace(removed, admin=True), noon) == []
     assert rules.decide(MembersJoined(), removed, noon) == []

@@ -89,7 +89,7 @@ def test_every_group_text_fits_telegram_in_every_language(
             text,
             texts.card(settings),
             texts.help(settings, noon),
-            texts.emergency(settings, noon),
+            texts.emergency(settings, noon)[0],
             texts.greeting(settings),
             texts.stats(
                 settings,
