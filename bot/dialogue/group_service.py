@@ -4,8 +4,9 @@ to do in the chat.
 The channel names the chat and passes the two lookups only it can make (is the sender an
 admin, what may the bot do there); they are asked only when the decision needs them.
 Groups are stored under a pseudonym of the chat id, nothing about members. What is kept
-in memory here (when newcomers were last greeted, whose card this process wrote) is never
-stored.
+in memory here (when newcomers were last greeted, whose card this process wrote, which
+messages' words of crisis were answered) is never stored. An answer to words of crisis is
+logged as an event with its tier alone: no group key, no language, no message.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import contextlib
 import datetime as dt
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -45,7 +47,8 @@ from bot.dialogue.groups import (
     needs_rights,
     needs_settings,
 )
-from bot.domain.conversation import Source
+from bot.domain.conversation import Source, Stat
+from bot.domain.crisis import Tier
 from bot.domain.disclosure import MonthCount
 from bot.domain.group import BotRights, GroupSettings, group_key, new_settings
 from bot.errors import AlreadyProcessed, StorageError
@@ -54,6 +57,9 @@ from bot.storage.base import Storage
 log = logging.getLogger(__name__)
 
 GREET_INTERVAL = 300.0  # at most one greeting per group in this many seconds
+# Messages whose words of crisis were answered, remembered so an edit repeating them says
+# nothing more: the most recent ones (an edit comes soon after, if ever), in memory only.
+ANSWERED_KEPT = 4096
 
 Lookup = Callable[[], Awaitable[bool]]
 RightsLookup = Callable[[], Awaitable[BotRights]]
@@ -94,6 +100,8 @@ class GroupService:
         self.months_tz = months_tz  # /stats months are cut where the exports cut them
         self._greeted: dict[int, float] = {}
         self._cards_written: set[int] = set()  # chats whose card this process wrote
+        # (chat, message) -> tiers of words of crisis answered for it, oldest first.
+        self._answered: OrderedDict[tuple[int, int], frozenset[Tier]] = OrderedDict()
 
     async def handle(
         self,
@@ -131,6 +139,7 @@ class GroupService:
             greeted_recently=last is not None and self.clock() - last < GREET_INTERVAL,
             bot_username=bot_username,
             removed=removed,
+            answered=self._answered_for(chat_id, event),
         )
         return await self._carry_out(chat_id, self.rules.decide(event, facts, now), now, update_id)
 
@@ -138,16 +147,21 @@ class GroupService:
         self, chat_id: int, event: GroupEvent, now: dt.datetime, *, bot_username: str = ""
     ) -> list[Say]:
         """What a group gets when the database does not answer: the answer to words of
-        crisis first (it needs no storage), then the calm message with 3018. The group's
-        own language is stored in that database: the deployment's is used."""
+        crisis first (it needs no storage), then the calm message with 3018 (not for an
+        edit: it asked for nothing else). The group's own language is stored in that
+        database: the deployment's is used. Nothing is logged: the log is in that database."""
         defaults = new_settings(self.secret, chat_id, self.rules.texts.catalog.locales.default)
-        crisis = self.rules.crisis(event, defaults, bot_username, now)
+        answered = self._answered_for(chat_id, event)
+        crisis = self.rules.crisis(event, defaults, bot_username, now, answered)
         topic = event.topic if isinstance(event, GroupCommand) else None
         calm = Say(self.rules.texts.unavailable(now), topic=topic)
         for action in crisis:
             if isinstance(action, CountCrisis):
                 self._count(action)
-        return [*(a for a in crisis if isinstance(a, Say)), calm]
+                self._note_answered(chat_id, action)
+        said = [a for a in crisis if isinstance(a, Say)]
+        edited = isinstance(event, GroupCommand) and event.edited
+        return said if edited else [*said, calm]
 
     def speaks_of_danger(self, event: GroupEvent) -> bool:
         """Whether words of crisis came with ``event`` (see ``Dialogue.speaks_of_danger``)."""
@@ -156,6 +170,19 @@ class GroupService:
     def _count(self, action: CountCrisis) -> None:
         if self.observer is not None:
             self.observer.crisis_answer(action.tier, Source.GROUP)
+
+    def _answered_for(self, chat_id: int, event: GroupEvent) -> frozenset[Tier]:
+        if not isinstance(event, GroupCommand) or event.message_id is None:
+            return frozenset()
+        return self._answered.get((chat_id, event.message_id), frozenset())
+
+    def _note_answered(self, chat_id: int, action: CountCrisis) -> None:
+        if action.message_id is None:
+            return
+        key = (chat_id, action.message_id)
+        self._answered[key] = self._answered.pop(key, frozenset()) | {action.tier}
+        while len(self._answered) > ANSWERED_KEPT:
+            self._answered.popitem(last=False)
 
     async def card_posted(
         self, chat_id: int, card: PostCard, message_id: int, now: dt.datetime
@@ -197,8 +224,9 @@ class GroupService:
         """Take the storage and memory actions now; return the others, in order.
 
         The update is claimed with the work, as a private turn is: with the first settings
-        saved after the claim, in one transaction, else alone. A database failure before
-        then leaves it unclaimed, so Telegram's redelivery is answered."""
+        saved after the claim, or the answer to words of crisis logged, in one
+        transaction, else alone. A database failure before then leaves it unclaimed, so
+        Telegram's redelivery is answered."""
         channel: list[ChannelAction] = []
         claim = None
         for n, action in enumerate(actions):
@@ -206,8 +234,8 @@ class GroupService:
                 case Claim():
                     if update_id is None:
                         continue
-                    if any(isinstance(a, SaveSettings) for a in actions[n + 1 :]):
-                        claim = update_id  # with that save
+                    if any(isinstance(a, SaveSettings | CountCrisis) for a in actions[n + 1 :]):
+                        claim = update_id  # with that save, or that event
                     elif not await self.storage.claim_update(update_id, now):
                         return []  # a redelivery: it was answered the first time
                 case SaveSettings():
@@ -230,7 +258,15 @@ class GroupService:
                 case NoteGreeted():
                     self._greeted[chat_id] = self.clock()
                 case CountCrisis():
+                    # The tier alone, as a private answer's (dimension: the source).
+                    stat = Stat("emergency_shown", dimension=Source.GROUP, choice=action.tier)
+                    try:
+                        await self.storage.record_events([stat], now, update_id=claim)
+                    except AlreadyProcessed:
+                        return []
+                    claim = None
                     self._count(action)
+                    self._note_answered(chat_id, action)
                 case _:
                     channel.append(action)
         return channel

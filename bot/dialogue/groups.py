@@ -38,6 +38,8 @@ class GroupCommand:
     name: str
     topic: int | None = None  # the forum topic it was posted in
     args: str = ""  # what was typed after it: read for words of crisis, never kept
+    message_id: int | None = None  # the member's message, to answer its words once
+    edited: bool = False  # the member changed it: only words of crisis are answered
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class Facts:
     greeted_recently: bool = False
     bot_username: str = ""
     removed: bool = False  # the bot was removed from the group: a late or redelivered update
+    # The tiers of words of crisis already answered for this command's message (in memory).
+    answered: frozenset[Tier] = frozenset()
 
 
 # -- actions ------------------------------------------------------------------------------
@@ -222,9 +226,11 @@ class NoteGreeted:
 
 @dataclass(frozen=True)
 class CountCrisis:
-    """Count an answer to words of crisis (metrics: tier, source "group"); never the words."""
+    """Count an answer to words of crisis (metrics and the event log: tier, source
+    "group"), and remember which message it answered; never the words."""
 
     tier: Tier
+    message_id: int | None = None
 
 
 ChannelAction = (
@@ -270,6 +276,8 @@ class GroupRules:
         if facts.removed and not isinstance(event, BotAdded):
             return self._after_removal(event, facts, now)
         match event:
+            case GroupCommand(edited=True):
+                return self._edited(event, facts, now)
             case GroupCommand():
                 return self._command(event, facts, now)
             case ConfigPress():
@@ -301,7 +309,7 @@ class GroupRules:
         private = self.texts.private_button(settings, facts.bot_username)
         # Words of crisis after any of our commands are answered first, in the group
         # (never quoting them, naming no one), with the numbers and the private button.
-        crisis = self.crisis(event, settings, facts.bot_username, now)
+        crisis = self.crisis(event, settings, facts.bot_username, now, facts.answered)
         actions += crisis
         if refused:  # changes nothing, not even a stale card
             actions.append(Say(self.texts.t(settings.locale, "group.admins_only"), topic=topic))
@@ -330,6 +338,23 @@ class GroupRules:
             actions.extend(self._rewrite(settings, facts.bot_username))
         return actions
 
+    def _edited(self, event: GroupCommand, facts: Facts, now: dt.datetime) -> list[GroupAction]:
+        """A command the member changed: what it asked for was answered when it was sent
+        (a card or /config again would only repeat it), but words of crisis added or
+        changed since are answered, once per message and tier: retouching an answered
+        message says nothing more, a danger of another kind gets its own numbers."""
+        settings = facts.settings
+        crisis = self.crisis(event, settings, facts.bot_username, now, facts.answered)
+        if not crisis:
+            return []
+        actions: list[GroupAction] = [Claim()]
+        if not facts.known:  # the private button's link must resolve
+            actions.append(SaveSettings(settings))
+        actions += crisis
+        if settings.discreet:  # the words leave the group, silently
+            actions.append(DeleteCommand())
+        return actions
+
     def _after_removal(
         self, event: GroupEvent, facts: Facts, now: dt.datetime
     ) -> list[GroupAction]:
@@ -338,23 +363,29 @@ class GroupRules:
         /aide, /urgence or words of crisis are still answered, should the bot be there."""
         if not isinstance(event, GroupCommand):
             return []
-        if event.name in ADMIN_ONLY:
-            crisis = self.crisis(event, facts.settings, facts.bot_username, now)
+        if event.name in ADMIN_ONLY or event.edited:
+            crisis = self.crisis(event, facts.settings, facts.bot_username, now, facts.answered)
             return [Claim(), *crisis] if crisis else []
         actions = self._command(event, replace(facts, known=True, card_current=True), now)
         return [a for a in actions if isinstance(a, Claim | Say | CountCrisis)]
 
     def crisis(
-        self, event: GroupEvent, settings: GroupSettings, bot_username: str, now: dt.datetime
+        self,
+        event: GroupEvent,
+        settings: GroupSettings,
+        bot_username: str,
+        now: dt.datetime,
+        answered: frozenset[Tier] = frozenset(),
     ) -> list[Say | CountCrisis]:
-        """The answer to words of crisis typed after a command, or nothing. Needs no
-        storage: also what a group gets first while the database is down."""
+        """The answer to words of crisis typed after a command, or nothing (nor when their
+        tier was ``answered`` for that message already). Needs no storage: also what a
+        group gets first while the database is down."""
         hit = self._hit(event)
-        if hit is None or not isinstance(event, GroupCommand):
+        if hit is None or not isinstance(event, GroupCommand) or hit.tier in answered:
             return []
         text, copy = self.texts.crisis(settings, hit, now)
         keyboard = (copy, *self.texts.private_button(settings, bot_username))
-        return [Say(text, keyboard, event.topic), CountCrisis(hit.tier)]
+        return [Say(text, keyboard, event.topic), CountCrisis(hit.tier, event.message_id)]
 
     def speaks_of_danger(self, event: GroupEvent) -> bool:
         """Whether words of crisis came with a command (answered without storage)."""

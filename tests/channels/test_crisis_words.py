@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from telegram import Update
@@ -284,7 +285,14 @@ async def test_words_of_crisis_after_a_group_command_are_answered_in_the_group(
         # Without words of crisis, /aide is the usual card.
         posts = await group_posts(api, pupil_command(api, "aide", "svp"), 1)
         assert not is_self_answer(catalog, posts[0])
+        events = await dialogue.storage.fetch_events(*EVER)
     assert metrics.value("relais_crisis_answers_total", tier="self", source="group") == 2
+    # Logged as a private answer is, by tier and source, and nothing that leads to the
+    # group or the member: no group key (origin), no language, no conversation.
+    assert [(e.kind, e.dimension, e.choice, e.origin, e.locale) for e in events] == [
+        ("emergency_shown", "group", "self", None, None)
+    ] * 2
+    assert len({e.session for e in events}) == 2  # each answer alone, tied to nothing
 
 
 async def test_group_emergency_and_crisis_answers_have_numbers_to_copy_and_the_private_button(
@@ -321,3 +329,86 @@ async def test_a_group_command_with_words_of_crisis_is_answered_while_the_databa
     assert is_self_answer(catalog, posts[0])
     assert (posts[1].text or "").startswith(texts_start(catalog, "error.storage"))
     assert metrics.value("relais_crisis_answers_total", tier="self", source="group") == 1
+
+
+# -- edited commands in a group ------------------------------------------------------------
+
+CORNER = -4900  # a group where the bot is a plain member: the members' commands stay
+TEEN = 4901
+
+
+def corner_command(api: FakeBotApi, args: str, *, edit_of: int | None = None) -> dict[str, Any]:
+    if edit_of is None:
+        return builders.group_command(
+            CORNER, TEEN, "aide", args=args, bot_username=api.bot_username
+        )
+    return builders.edited_group_command(
+        CORNER, TEEN, "aide", args=args, message_id=edit_of, bot_username=api.bot_username
+    )
+
+
+async def corner_posts(api: FakeBotApi, update: dict[str, Any]) -> list[SentMessage]:
+    """What the bot posts in the group for ``update``, once every update is handled."""
+    revision = api.revision
+    await api.dispatch(update)
+    await api.settle(quiet=0.2)
+    return api.messages_changed_since(CORNER, revision)
+
+
+async def test_an_edited_group_command_is_read_for_words_of_crisis_and_answered_once(
+    api: FakeBotApi, catalog: Catalog, counted: tuple[Dialogue, Metrics]
+) -> None:
+    """``/aide bonjour`` edited into ``/aide je veux mourir``: the answer to the danger, in
+    the group, once. Retouching the same message repeats nothing (the numbers are on
+    screen just above); words of another danger get their own numbers; an edit without
+    words of crisis says nothing (the card was given when it was sent)."""
+    dialogue, metrics = counted
+    api.add_chat(CORNER, chat_type="group")
+    api.set_chat_member(CORNER, TEEN, "member")
+    async with relais(api, dialogue, group_messages_per_minute=100_000, group_help_window=0):
+        sent = corner_command(api, "bonjour")
+        message_id = sent["message"]["message_id"]
+        [card] = await corner_posts(api, sent)
+        assert not is_self_answer(catalog, card)
+
+        [answer] = await corner_posts(api, corner_command(api, WORDS, edit_of=message_id))
+        assert is_self_answer(catalog, answer)
+        [private] = [b["url"] for b in answer.inline_keyboard[-1]]
+        assert private.startswith(f"https://t.me/{api.bot_username}?start=g")
+        text = answer.text or ""
+        assert WORDS not in text and "bonjour" not in text
+
+        # The same words retouched: nothing more in the group.
+        again = corner_command(api, f"{WORDS} vraiment", edit_of=message_id)
+        assert await corner_posts(api, again) == []
+        # Danger from someone, in the same message: its own numbers, once.
+        others = corner_command(api, "il m'a menacé de mort", edit_of=message_id)
+        [threat] = await corner_posts(api, others)
+        assert (threat.text or "").startswith(catalog.locales.text("fr", "crisis.others"))
+        assert (
+            await corner_posts(
+                api, corner_command(api, "il m'a menacé de mort !", edit_of=message_id)
+            )
+            == []
+        )
+        # Words of crisis sent at once, then retouched: answered when sent, not again.
+        first = corner_command(api, WORDS)
+        [sent_answer] = await corner_posts(api, first)
+        assert is_self_answer(catalog, sent_answer)
+        retouched = corner_command(api, WORDS + " !", edit_of=first["message"]["message_id"])
+        assert await corner_posts(api, retouched) == []
+        # An edit without words of crisis: silence, no second card.
+        calm = corner_command(api, "merci", edit_of=first["message"]["message_id"])
+        assert await corner_posts(api, calm) == []
+        events = await dialogue.storage.fetch_events(*EVER)
+    answered = {
+        tier: metrics.value("relais_crisis_answers_total", tier=tier, source="group")
+        for tier in ("self", "others")
+    }
+    assert answered == {"self": 2, "others": 1}
+    assert sorted(e.choice or "" for e in events if e.dimension == "group") == [
+        "others",
+        "self",
+        "self",
+    ]
+    assert all(call.ok for call in api.calls if call.method not in ("getUpdates", "deleteMessage"))

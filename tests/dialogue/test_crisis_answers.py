@@ -11,14 +11,25 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
 from bot.content.catalog import EMERGENCY_RESOURCES, Catalog
 from bot.content.flows import BACK, SKIP
 from bot.dialogue.engine import NAV_RESUME, NAV_START, Engine
+from bot.dialogue.group_service import GroupService
 from bot.dialogue.group_texts import GroupTexts
-from bot.dialogue.groups import Claim, CountCrisis, Facts, GroupCommand, GroupRules, Say
+from bot.dialogue.groups import (
+    Claim,
+    CountCrisis,
+    DeleteCommand,
+    Facts,
+    GroupCommand,
+    GroupRules,
+    SaveSettings,
+    Say,
+)
 from bot.dialogue.render import resource_line
 from bot.domain.conversation import (
     Button,
@@ -35,7 +46,10 @@ from bot.domain.conversation import (
 )
 from bot.domain.crisis import CrisisHit, Tier
 from bot.domain.group import deep_link, link_token, new_settings
+from bot.metrics import Metrics
+from bot.storage.sqlite import SqliteStorage
 from tests.conftest import PARIS
+from tests.harness import EVER
 
 SHIPPED = ("fr", "en", "es", "ar", "uk")
 # What each answer shows, in order, and the numbers it lets the child copy. Written out
@@ -333,3 +347,65 @@ def test_a_group_command_with_words_of_crisis_is_answered_first_in_the_words_lan
     # A late command from a group the bot was removed from: the danger is still answered.
     late = rules.decide(event, Facts(settings, known=False, removed=True), noon)
     assert [type(a) for a in late] == [Claim, Say, CountCrisis]
+
+
+def stub_rules(catalog: Catalog, tier: Tier = Tier.SELF) -> GroupRules:
+    return GroupRules(
+        GroupTexts(dataclasses.replace(catalog, crisis=StubDetector(CrisisHit(tier, None))))
+    )
+
+
+def test_an_edited_group_command_answers_only_words_of_crisis_not_yet_answered(
+    catalog: Catalog, noon: dt.datetime
+) -> None:
+    """What the command asked for was answered when it was sent: an edit brings only the
+    answer to words of crisis, once per message and tier (the refusal of a member's
+    /config, a second card, are not repeated), and the words leave a discreet group."""
+    rules = stub_rules(catalog)
+    settings = new_settings("secret", -4800, "fr")
+    known = Facts(settings, bot_username="relais_bot")
+    edit = GroupCommand("config", args=MARK, message_id=5, edited=True)
+    actions = rules.decide(edit, known, noon)
+    assert [type(a) for a in actions] == [Claim, Say, CountCrisis, DeleteCommand]
+    assert actions[2] == CountCrisis(Tier.SELF, 5)
+    assert (
+        rules.decide(edit, dataclasses.replace(known, answered=frozenset({Tier.SELF})), noon) == []
+    )
+    assert rules.decide(dataclasses.replace(edit, args="merci"), known, noon) == []
+    # In a group not yet stored, its settings are saved so the private button's link works.
+    new = rules.decide(edit, dataclasses.replace(known, known=False), noon)
+    assert [type(a) for a in new] == [Claim, SaveSettings, Say, CountCrisis, DeleteCommand]
+    removed = rules.decide(edit, dataclasses.replace(known, known=False, removed=True), noon)
+    assert [type(a) for a in removed] == [Claim, Say, CountCrisis]
+    # A command sent with words of crisis: its answer names the message, for later edits.
+    sent = rules.decide(GroupCommand("aide", args=MARK, message_id=6), known, noon)
+    assert CountCrisis(Tier.SELF, 6) in sent
+
+
+async def test_the_group_service_logs_each_answer_once_and_never_repeats_it_for_an_edit(
+    catalog: Catalog, noon: dt.datetime, tmp_path: Path
+) -> None:
+    metrics = Metrics()
+    async with SqliteStorage(tmp_path / "groups.sqlite3") as storage:
+        service = GroupService(storage, stub_rules(catalog), "secret", observer=metrics)
+        chat = -4800
+        await service.handle(chat, GroupCommand("aide"), noon, update_id=1)  # now known
+        sent = GroupCommand("aide", args=MARK, message_id=5)
+        said = await service.handle(chat, sent, noon, update_id=2)
+        assert [type(a) for a in said] == [Say, DeleteCommand]
+        # Redelivered: claimed with the event, so neither said nor logged again.
+        assert await service.handle(chat, sent, noon, update_id=2) == []
+        edit = dataclasses.replace(sent, edited=True)
+        assert await service.handle(chat, edit, noon, update_id=3) == []
+        # The database down: an edit gets the answer alone (it asked for nothing else),
+        # once; the service then remembers it was answered.
+        other = GroupCommand("aide", args=MARK, message_id=7, edited=True)
+        [answer] = service.unavailable(chat, other, noon)
+        assert answer.text.startswith(catalog.locales.text("fr", "crisis.self"))
+        assert service.unavailable(chat, other, noon) == []
+        assert await service.handle(chat, other, noon, update_id=4) == []
+        events = await storage.fetch_events(*EVER)
+    assert [(e.kind, e.dimension, e.choice) for e in events] == [
+        ("emergency_shown", "group", "self")
+    ]
+    assert metrics.value("relais_crisis_answers_total", tier="self", source="group") == 2

@@ -438,6 +438,33 @@ def group_command(
     return {"message": _message(chat, sender, message_id=message_id, **content)}
 
 
+def edited_group_command(
+    chat_id: int,
+    user_id: int,
+    command: str,
+    *,
+    message_id: int,
+    args: str = "",
+    chat_type: str = "group",
+    bot_username: str | None = None,
+) -> JSON:
+    """An ``edited_message`` update: ``user_id`` changed their ``/command`` in a group to
+    ``/command[@bot_username] args``."""
+    update = group_command(
+        chat_id,
+        user_id,
+        command,
+        args=args,
+        chat_type=chat_type,
+        bot_username=bot_username,
+        message_id=message_id,
+    )
+    message = update["message"]
+    message["edit_date"] = message["date"]
+    message["date"] -= 5
+    return {"edited_message": message}
+
+
 def chat_member_update(
     chat_id: int,
     user_id: int,

@@ -285,6 +285,17 @@ class GroupChats:
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Any of our commands in a group, addressed to us (``/aide@otherbot`` never gets
         here: PTB's CommandHandler checks the bot name)."""
+        await self._command(update, context, edited=False)
+
+    async def on_edited_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """One of our commands, changed by the member: its words are read again for
+        crisis (``bot.dialogue.groups``: answered once per message and tier); without
+        them nothing is said, and the database is not asked."""
+        await self._command(update, context, edited=True)
+
+    async def _command(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, *, edited: bool
+    ) -> None:
         message, chat = update.effective_message, update.effective_chat
         command = command_of(message.text or "") if message is not None else None
         if message is None or chat is None or command is None:
@@ -292,7 +303,10 @@ class GroupChats:
         bot = context.bot
         topic = message.message_thread_id if message.is_topic_message else None
         now = dt.datetime.now(dt.UTC)
-        event = GroupCommand(command.name, topic, command.args)  # the args: read, never kept
+        # The args: read, never kept.
+        event = GroupCommand(command.name, topic, command.args, message.message_id, edited)
+        if edited and not self.service.speaks_of_danger(event):
+            return
         for pause in (*self.retry.storage, None):
             try:
                 actions = await self.service.handle(
@@ -404,6 +418,10 @@ def add_group_handlers(application: Application, groups: GroupChats) -> None:  #
     application.add_handler(
         CommandHandler(COMMANDS, groups.on_command, filters=in_groups & filters.UpdateType.MESSAGE)
     )
+    # Edited commands: words of crisis added after sending count too (``allowed_updates``
+    # asks Telegram for ``edited_message``).
+    edited = in_groups & filters.UpdateType.EDITED_MESSAGE
+    application.add_handler(CommandHandler(COMMANDS, groups.on_edited_command, filters=edited))
     application.add_handler(
         MessageHandler(in_groups & filters.StatusUpdate.MIGRATE, groups.on_migrate)
     )
