@@ -7,7 +7,10 @@ A month's figures are cells (table, row, column) tied by sums a reader knows: ea
 table's total is the sum of its rows; conversations started = the sum of the origin rows
 = the sum of the language rows = the sum of the flows' starts; the answers to a question
 add up to the funnel row of the step that asks it; conversations that reached help = the
-sum of the funnels' end steps. (A tie is used only where it holds exactly in the month.)
+sum of the funnels' end steps. The answers given at one step of one flow
+(``choices:<flow>:<step>``) add up to that flow's funnel row of the step, and each answer
+summed over the steps that ask its question is that answer's row in
+``answers:<dimension>``. (A tie is used only where it holds exactly in the month.)
 
 Rule:
 1. every cell under ``k`` (zero included) is hidden (``small``, shown ``<k``);
@@ -16,9 +19,12 @@ Rule:
    to it is hidden too (``complementary``, shown ``x``, and known to be at least ``k``).
 
 "Worked out" is computed by bound propagation: each tie narrows the range of each of its
-cells from the ranges of the others, until nothing moves. The ties form a tree (a cell
-is in at most one sum besides the "started" hub), for which this finds the same ranges as
-a linear-programming solver would (``tests/export/test_differencing.py`` checks with one).
+cells from the ranges of the others, until nothing moves. Around the "started" hub the
+ties form a tree, for which this finds the same ranges as a linear-programming solver
+would (``tests/export/test_differencing.py`` checks with one). The per-flow answers make
+each question a table of flows by answers with both margins published, a cycle that
+propagation misses; those parts are networks, checked exactly by ``bot.domain.cycles``
+(``tests/export/test_disclosure.py`` compares both with a solver on random months).
 
 The decision depends only on the month's own counts and ``k``: a month reads the same in
 every export, dashboard page and /stats that shows it, so nothing published can be
@@ -31,6 +37,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
+
+from bot.domain.cycles import Network
 
 Hidden = Literal["small", "complementary"]
 Key = tuple[str, str, str]  # (table, row label, column)
@@ -45,6 +53,7 @@ END = "(end)"
 STARTED: Key = ("activity", "", "started")
 COMPLETED: Key = ("activity", "", "completed")
 TOTALLED = ("origin", "locale")  # and every answers:<dimension>
+CHOICES = "choices:"  # choices:<flow>:<step>: the answers given at one step of one flow
 
 
 @dataclass(frozen=True)
@@ -130,34 +139,48 @@ def suppress(values: Mapping[Key, int], ties: Iterable[Tie], k: int) -> dict[Key
         raise ValueError("k must be at least 1")
     ties = [t for t in ties if t.holds(values)]
     hidden: dict[Key, Hidden] = {key: "small" for key, v in sorted(values.items()) if v < k}
+    # Networks are checked exactly by graph search; propagation is left the tree around
+    # the "started" hub (on a cycle it would be inexact, and slow to settle).
+    network = Network(ties)
+    tree = [tie for i, tie in enumerate(ties) if not network.has(i)]
+    tied: defaultdict[Key, list[Tie]] = defaultdict(list)
+    for tie in ties:
+        for cell in dict.fromkeys(tie.cells):
+            tied[cell].append(tie)
+    suspects: set[Key] | None = None  # all hidden cells at first
     while True:
-        pinned = sorted(
-            key for key, (lo, hi) in ranges(values, hidden, ties, k).items() if lo == hi
-        )
+        bounded = ranges(values, hidden, tree, k)
+        stuck = network.pinned(values, hidden, k, suspects)
+        pinned = sorted({key for key, (lo, hi) in bounded.items() if lo == hi} | stuck)
         if not pinned:
             return hidden
-        target = _to_hide(pinned[0], values, hidden, ties)
+        target = _to_hide(pinned[0], values, hidden, tied)
         if target is None:  # never seen; if it ever happens, the month is withheld
             return {key: hidden.get(key, "complementary") for key in values}
         hidden[target] = "complementary"
+        # Hiding one more cell only lets others move more: only the cells still pinned
+        # and the one just hidden can be pinned next time.
+        suspects = stuck | {target}
 
 
 def _to_hide(
-    pinned: Key, values: Mapping[Key, int], hidden: Mapping[Key, Hidden], ties: list[Tie]
+    pinned: Key,
+    values: Mapping[Key, int],
+    hidden: Mapping[Key, Hidden],
+    tied: Mapping[Key, list[Tie]],
 ) -> Key | None:
-    """The smallest visible cell of a tie reached from ``pinned`` through hidden cells:
-    the figures that give it away are among those."""
+    """The smallest visible cell of a tie reached from ``pinned`` through hidden cells
+    (``tied``: each cell's ties): the figures that give it away are among those."""
     seen, todo, around = {pinned}, [pinned], set()
     while todo:
         cell = todo.pop()
-        for tie in ties:
-            if cell in tie.cells:
-                for other in tie.cells:
-                    if other not in hidden:
-                        around.add(other)
-                    elif other not in seen:
-                        seen.add(other)
-                        todo.append(other)
+        for tie in tied.get(cell, ()):
+            for other in tie.cells:
+                if other not in hidden:
+                    around.add(other)
+                elif other not in seen:
+                    seen.add(other)
+                    todo.append(other)
     if not around:
         return None
     return min(around, key=lambda c: (values[c], c))
@@ -194,12 +217,42 @@ def month_cells(rows: Iterable[CountRow]) -> tuple[dict[Key, int], list[Tie]]:
     ends = tuple(k for k, link in links.items() if link == END)
     if ends:
         ties.append(Tie((COMPLETED,), ends))
+    # Funnel rows of the steps that ask each question (a choices row's link is its
+    # question too, and is tied below).
+    asking: defaultdict[str, list[Key]] = defaultdict(list)
+    for key, link in links.items():
+        if key[0].startswith("funnel:"):
+            asking[link].append(key)
     for table in by_table:
         if table.startswith("answers:"):
-            steps = tuple(k for k, link in links.items() if link == table.removeprefix("answers:"))
+            steps = tuple(asking.get(table.removeprefix("answers:"), ()))
             if steps:
                 ties.append(Tie(((table, TOTAL, CONVERSATIONS),), steps))
+    ties += _choices_ties(values, links, by_table)
     return values, ties
+
+
+def _choices_ties(
+    values: Mapping[Key, int], links: Mapping[Key, str], by_table: Mapping[str, list[Key]]
+) -> list[Tie]:
+    """A step's answers in one flow add up to the flow's funnel row of that step; one
+    answer over every flow and step asking its question is its ``answers:`` row."""
+    ties = []
+    per_answer: defaultdict[Key, list[Key]] = defaultdict(list)
+    for table, keys in sorted(by_table.items()):
+        if not table.startswith(CHOICES):
+            continue
+        flow, _, step = table.removeprefix(CHOICES).partition(":")
+        row = (f"funnel:{flow}", step, CONVERSATIONS)
+        if row in values:
+            ties.append(Tie((row,), tuple(keys)))
+        for key in keys:
+            if key in links:
+                per_answer[(f"answers:{links[key]}", key[1], key[2])].append(key)
+    for answer, keys in sorted(per_answer.items()):
+        if answer in values:
+            ties.append(Tie((answer,), tuple(keys)))
+    return ties
 
 
 def month_hidden(rows: Iterable[CountRow], k: int) -> tuple[dict[Key, int], dict[Key, Hidden]]:

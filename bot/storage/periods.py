@@ -12,6 +12,11 @@ An answer to words of crisis in a group (``emergency_shown``, dimension ``group`
 conversation: each has a session of its own (``record_events``), so its activity column,
 ``group_crisis``, counts answers, and a conversation's ``emergency`` column counts none.
 
+``choices:<flow>:<step>`` rows are the answers given at one step of one flow (``link``: the
+question, i.e. its ``answers:`` table). Months rolled up before these rows existed have
+none and are not counted again: adding cells to a published month could change which of
+its cells are hidden, and the old and new pages read together would undo the suppression.
+
 Plain SQL both backends run unchanged; placeholders ``{period}``, ``{start}``, ``{end}``,
 ``{first}``, ``{last}``, ``{now}`` are substituted by the backend.
 """
@@ -27,6 +32,7 @@ _ROLES = (
     ("step_answered", "step"),
     ("flow_completed", "step"),
     ("step_answered", "answers"),
+    ("step_answered", "choices"),
     ("flow_started", "origin"),
     ("flow_started", "locale"),
     ("resource_shown", "resources"),
@@ -45,6 +51,7 @@ SELECT {{period}}, tbl, label, col, MAX(link), COUNT(DISTINCT session) FROM (
       WHEN 'start' THEN 'funnel:' || coalesce(e.flow, '?')
       WHEN 'step' THEN 'funnel:' || coalesce(e.flow, '?')
       WHEN 'answers' THEN 'answers:' || e.dimension
+      WHEN 'choices' THEN 'choices:' || coalesce(e.flow, '?') || ':' || coalesce(e.step, '?')
       ELSE r.role END AS tbl,
     CASE r.role
       WHEN 'activity' THEN ''
@@ -58,13 +65,14 @@ SELECT {{period}}, tbl, label, col, MAX(link), COUNT(DISTINCT session) FROM (
       WHEN e.kind = 'flow_completed' THEN 'completed'
       WHEN e.dimension = 'group' THEN 'group_crisis'
       ELSE 'emergency' END AS col,
-    CASE WHEN r.role <> 'step' THEN NULL
+    CASE WHEN r.role = 'choices' THEN e.dimension
+      WHEN r.role <> 'step' THEN NULL
       WHEN e.kind = 'flow_completed' THEN '(end)'
       ELSE e.dimension END AS link,
     e.session AS session
   FROM events e CROSS JOIN ({_ROLE_TABLE}) r
   WHERE r.kind = e.kind AND e.at_hour >= {{start}} AND e.at_hour < {{end}}
-    AND (r.role <> 'answers' OR e.dimension IS NOT NULL)
+    AND (r.role NOT IN ('answers', 'choices') OR e.dimension IS NOT NULL)
 ) fanned
 GROUP BY tbl, label, col
 """

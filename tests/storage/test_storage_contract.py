@@ -435,6 +435,34 @@ async def test_events_of_no_conversation_claim_their_update_and_count_one_by_one
     assert counts[("activity", "", "emergency")] == 1
 
 
+async def test_the_answers_at_each_step_are_rolled_up_per_flow(
+    storage: Storage, noon: dt.datetime
+) -> None:
+    """Two flows ask "danger": each flow's answers get rows of their own, linked to the
+    question, beside the answers of all flows together."""
+
+    def danger(flow: str, choice: str) -> list[Stat]:
+        answer = Stat("step_answered", flow=flow, step="danger", dimension="danger", choice=choice)
+        return [Stat("flow_started", flow=flow), answer]
+
+    answers = [("victim", "yes"), ("victim", "no"), ("victim", "no"), ("witness", "no")]
+    for i, (flow, choice) in enumerate(answers):
+        conversation = Conversation(locale="fr", session=f"s{i}")
+        stats = danger(flow, choice)
+        await storage.save(f"u{i}", conversation, expected_version=None, stats=stats, now=noon)
+    december = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
+    assert await storage.close_months(ZoneInfo("Europe/Paris"), december) == ["2026-11"]
+    rows = await storage.period_counts("2026-11", "2026-11")
+    counts = {(r.table, r.label): (r.n, r.link) for r in rows if r.table != "activity"}
+    assert {key: v for key, v in counts.items() if key[0].startswith("choices:")} == {
+        ("choices:victim:danger", "yes"): (1, "danger"),
+        ("choices:victim:danger", "no"): (2, "danger"),
+        ("choices:witness:danger", "no"): (1, "danger"),
+    }
+    assert counts[("answers:danger", "no")] == (3, None)
+    assert counts[("funnel:witness", "danger")] == (1, "danger")
+
+
 async def test_a_month_not_over_is_not_rolled_up(storage: Storage, noon: dt.datetime) -> None:
     conversation = Conversation(locale="fr", session="s1")
     await storage.save(
