@@ -5,9 +5,11 @@ flow; the dashboard shows the same map with each arrow's count of conversations.
 With a report (``arrow_counts``), an arrow carries the conversations that took it, built
 only from figures the report already publishes, so it follows the same small-count rules:
 the answers to a question asked in this flow alone (summed over the arrow's buttons, as
-``12+`` when one was hidden), or, for a question whose every button leads to the same
-step, the funnel row of conversations that got through it. An arrow whose count is not
-published for this flow alone (a question several flows ask, split by button) reads "—".
+``12+`` when one was hidden); for a question whose every button leads to the same step,
+the funnel row of conversations that got through it; otherwise the answers given at that
+step of this flow (``choices:<flow>:<step>``, a question several flows ask). An arrow
+reads "—" only when no month of the range has that figure: months rolled up before the
+per-flow answers existed (over a range mixing both, the count reads ``N+``).
 
 The layout is plain layers (a step sits one row below the first step that leads to it),
 enough for flows of a dozen steps; the SVG is self-contained (no script, no font or image
@@ -24,6 +26,7 @@ from html import escape
 from bot.content.catalog import Catalog
 from bot.content.flows import FLOW_JUMP, Flow
 from bot.domain.conversation import SKIPPED
+from bot.domain.disclosure import CHOICES
 from bot.export.queries import combine
 from bot.export.tables import Cell, Report, Table
 
@@ -105,11 +108,14 @@ def arrow_counts(catalog: Catalog, flow_id: str, report: Report) -> dict[Edge, s
     for (name, target), choices in arrows.items():
         step = flow.steps[name]
         answers = _cells(report, f"answers:{step.record}") if step.record else None
+        per_flow = _cells(report, f"{CHOICES}{flow_id}:{name}") if step.record else None
         if step.record and asked_in[step.record] == {flow_id}:
             found = answers or {}
             cell = combine([found.get(c, Cell(None, "small")) for c in choices])
         elif not step.end and [t for n, t in arrows if n == name] == [target] and name in funnel:
             cell = funnel[name]
+        elif per_flow is not None:
+            cell = combine([per_flow.get(c, Cell(None, "small")) for c in choices])
         else:
             continue
         counts[(name, target)] = cell.display(report.k)

@@ -22,6 +22,8 @@ class Layout:
     labels: dict[tuple[str, str], str] = field(default_factory=dict)  # (dimension, id) -> text
     step_names: dict[tuple[str, str], str] = field(default_factory=dict)  # (flow, step) -> text
     resource_names: dict[str, str] = field(default_factory=dict)  # resource id -> its name
+    # (flow, step) -> the question the step records and its choice ids, in button order
+    questions: dict[tuple[str, str], tuple[str, list[str]]] = field(default_factory=dict)
     # The flows themselves, for their maps (bot.export.flowmap); None: no maps.
     catalog: Catalog | None = field(default=None, compare=False, repr=False)
     locale: str = "fr"
@@ -52,6 +54,7 @@ def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
     choices: dict[str, list[str]] = {}
     labels: dict[tuple[str, str], str] = {}
     step_names: dict[tuple[str, str], str] = {}
+    questions: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for flow_id, loaded in catalog.flows.items():
         flow = loaded.flow
         order, queue = [flow.start], [flow.start]
@@ -69,6 +72,8 @@ def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
             step_names[(flow_id, name)] = short(catalog.locales.text(locale, step.text))
             if not step.record:
                 continue
+            buttons = [c.id for c in step.choices] + ([SKIPPED] if step.skip else [])
+            questions[(flow_id, name)] = (step.record, buttons)
             ids = choices.setdefault(step.record, [])
             for choice in step.choices:
                 if choice.id not in ids:
@@ -85,4 +90,13 @@ def layout_from_catalog(catalog: Catalog, locale: str = "fr") -> Layout:
         for rid in catalog.resources.by_id
         if catalog.locales.has(f"resources.{rid}.name")
     }
-    return Layout(steps, choices, labels, step_names, resource_names, catalog, locale)
+    return Layout(
+        steps,
+        choices,
+        labels,
+        step_names,
+        resource_names,
+        questions,
+        catalog=catalog,
+        locale=locale,
+    )

@@ -15,6 +15,9 @@ Definitions (written again in README, "Operator export"):
   (answered it, or reached it when it is an end step). Drop-out = the fall between rows.
 - origin / locale: conversations started, by group of origin (its key) and by language.
 - resources: conversations shown each help resource (no total: one sees several).
+- choices, per flow and step that records an answer: conversations that gave each answer
+  there (no total: it is the funnel row of the step). Months counted before these rows
+  existed have none: a range that includes them reads ``N+``.
 A conversation counts once per row and month.
 """
 
@@ -23,11 +26,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from bot.domain.conversation import SKIPPED
 from bot.domain.disclosure import (
     ACTIVITY,
+    CHOICES,
     CONVERSATIONS,
     STARTED_ROW,
     TOTAL,
@@ -51,6 +56,10 @@ class MonthFigures:
     period: str
     values: dict[Key, int]
     hidden: dict[Key, Hidden]
+    # choices:<flow>:<step> -> the question it records
+    questions: dict[str, str] = field(default_factory=dict)
+    # Whether the month has its per-flow answers (False: rolled up before they existed).
+    per_flow: bool = True
 
     def cell(self, key: Key) -> Cell:
         """The published cell; a row the month does not have is a small count (zero)."""
@@ -61,16 +70,21 @@ class MonthFigures:
 
 
 def month_figures(period: str, rows: Iterable[PeriodCount], k: int) -> MonthFigures:
-    return MonthFigures(period, *month_hidden(rows, k))
+    rows = list(rows)
+    questions = {r.table: r.link for r in rows if r.table.startswith(CHOICES) and r.link}
+    # Both come from the same answers: a month with answers and no per-flow rows was
+    # rolled up before these existed (and is not counted again).
+    per_flow = bool(questions) or not any(r.table.startswith("answers:") for r in rows)
+    return MonthFigures(period, *month_hidden(rows, k), questions, per_flow)
 
 
 def combine(cells: Sequence[Cell]) -> Cell:
-    """A figure over several months: one month as published; several, the sum of those
-    published, marked ``partial`` when any was hidden."""
+    """A figure over several months (or buttons): one as published; several, the sum of
+    those published, marked ``partial`` when any was hidden or is itself partial."""
     if len(cells) == 1:
         return cells[0]
     shown = [c.value for c in cells if c.value is not None]
-    return Cell(sum(shown), partial=len(shown) < len(cells))
+    return Cell(sum(shown), partial=len(shown) < len(cells) or any(c.partial for c in cells))
 
 
 def _labels(figures: Sequence[MonthFigures], table: str) -> set[str]:
@@ -149,6 +163,7 @@ def tables(figures: Sequence[MonthFigures], layout: Layout) -> list[Table]:
                 group=flow,
             )
         )
+    out += _choices_tables(figures, layout)
     for table, title, header, total in (
         ("origin", "Conversations per group of origin", "origin", True),
         ("locale", "Conversations per language", "locale", True),
@@ -157,6 +172,40 @@ def tables(figures: Sequence[MonthFigures], layout: Layout) -> list[Table]:
         labels = sorted(_labels(figures, table), key=lambda s: (s == DIRECT, s))
         out.append(_table(figures, table, title, header, labels, total=total))
     return out
+
+
+def _choices_tables(figures: Sequence[MonthFigures], layout: Layout) -> list[Table]:
+    """The answers at each step of each flow, when a month of the range has them."""
+    counted = [f for f in figures if f.per_flow]
+    if not counted:
+        return []
+    steps: set[tuple[str, str]] = set(layout.questions)
+    for f in counted:
+        for table in f.questions:
+            flow, _, step = table.removeprefix(CHOICES).partition(":")
+            steps.add((flow, step))
+    out = []
+    for flow in sorted({flow for flow, _ in steps}):
+        for step in layout.order_steps(flow, {s for f, s in steps if f == flow}):
+            table = f"{CHOICES}{flow}:{step}"
+            question, known = layout.questions.get((flow, step), ("", []))
+            question = question or next(
+                (f.questions[table] for f in counted if table in f.questions), ""
+            )
+            seen = _labels(counted, table) - set(known)
+            labels = [*known, *sorted(seen, key=lambda c: (c == SKIPPED, c))]
+            title = f"Answers at {flow}/{step}" + (f" ({question})" if question else "")
+            rows = tuple(_choices_row(figures, table, label) for label in labels)
+            out.append(Table(table, title, "choice", (CONVERSATIONS,), rows, None, question))
+    return out
+
+
+def _choices_row(figures: Sequence[MonthFigures], table: str, label: str) -> Row:
+    # A month rolled up before per-flow answers existed publishes no cell: the sum leaves
+    # it out and reads "at least" (its placeholder is never shown alone: such a month
+    # alone has no choices tables).
+    cells = [f.cell((table, label, CONVERSATIONS)) if f.per_flow else Cell(None) for f in figures]
+    return Row(label, (combine(cells),))
 
 
 def group_rows(rows: Iterable[PeriodCount]) -> Mapping[str, list[PeriodCount]]:

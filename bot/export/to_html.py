@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from html import escape
 
 from bot.content.catalog import Catalog
+from bot.domain.disclosure import CHOICES
 from bot.export import charts
 from bot.export.layout import Layout
 from bot.export.tables import Report, Table
@@ -99,7 +100,7 @@ def _labels(layout: Layout, table: Table) -> dict[str, str]:
     by their name (ids only when the flows do not load)."""
     names = {r.label: NAMES[r.label] for r in table.rows if r.label in NAMES}
     for row in table.rows:
-        if table.id.startswith("answers:"):
+        if table.id.startswith(("answers:", CHOICES)):
             found = layout.labels.get((table.group, row.label))
         elif table.id.startswith("funnel:"):
             found = layout.step_names.get((table.group, row.label))
@@ -112,23 +113,34 @@ def _labels(layout: Layout, table: Table) -> dict[str, str]:
     return names
 
 
-def _maps(report: Report, catalog: Catalog, locale: str) -> list[str]:
-    """Each flow's map (``relais graph``) with the conversations that took each arrow."""
+def _maps(report: Report, layout: Layout, catalog: Catalog) -> list[str]:
+    """Each flow's map (``relais graph``) with the conversations that took each arrow, and
+    the answers at each of its steps."""
     from bot.export.flowmap import NOT_PUBLISHED, arrow_counts, flow_svg
 
     parts = [
         "<h2>Les parcours</h2>",
         '<p class="note">Sur chaque flèche, après le texte des boutons : les conversations '
-        "qui l'ont prise sur la période, tirées des chiffres publiés plus haut (réponses à une "
-        "question propre à ce parcours, ou l'entonnoir quand tous les boutons mènent au même "
-        f"endroit) ; « {NOT_PUBLISHED} » quand ce chiffre n'est pas publié pour ce parcours seul "
-        "(une question posée dans plusieurs parcours).</p>",
+        "qui l'ont prise sur la période, tirées des chiffres publiés (les réponses données à "
+        "cette étape de ce parcours, ou l'entonnoir quand tous les boutons mènent au même "
+        f"endroit) ; « {NOT_PUBLISHED} » quand aucun mois de la période n'a ce chiffre pour "
+        "ce parcours (mois comptés avant que les réponses le soient par parcours).</p>",
     ]
     for flow_id in sorted(catalog.flows):
         counts = arrow_counts(catalog, flow_id, report)
-        parts.append(
-            f'<div class="map">{flow_svg(catalog, flow_id, locale=locale, counts=counts)}</div>'
-        )
+        svg = flow_svg(catalog, flow_id, locale=layout.locale, counts=counts)
+        parts.append(f'<div class="map">{svg}</div>')
+        steps = report.tables_of(f"{CHOICES}{flow_id}:")
+        if steps:
+            parts.append("<details><summary>Réponses à chaque étape</summary>")
+            for table in steps:
+                step = table.id.removeprefix(f"{CHOICES}{flow_id}:")
+                name = layout.step_names.get((flow_id, step), step)
+                parts += [
+                    f"<h3>{escape(name)}</h3>",
+                    table_html(table, report.k, _labels(layout, table)),
+                ]
+            parts.append("</details>")
     return parts
 
 
@@ -205,6 +217,6 @@ def to_html(
             table_html(table, k, _labels(layout, table)),
         ]
     if layout.catalog is not None:
-        parts += _maps(report, layout.catalog, layout.locale)
+        parts += _maps(report, layout, layout.catalog)
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -1,16 +1,20 @@
 """An attacker who combines every figure they can get, and tries to count one child.
 
 A lone conversation on 1 January 2026 among many: it said it was in danger, named
-intimate images and Snapchat, came from group g1. The attacker asks for everything an
-operator, a dashboard viewer and a group admin can ask for: the dashboard's JSON and
-`relais export` for ranges shifted by a day, overlapping, with `by` day, week and month
-(a refused request publishes nothing), and the group's /stats on every day from 1
-January to 5 March. Each published figure becomes a linear constraint on the unknown
-true counts per day (an exact sum, `<k`, `x` = at least k, `N+` = at least N), together
-with the sums a reader knows tie tables (started = origins = languages = funnel starts;
-answers = the funnel step that asks; ...). Linear programming then gives the smallest
-and largest value each count could have. A count between 1 and k-1 whose range is a
-single value is a disclosure.
+intimate images and Snapchat, came from group g1. Eight witnesses in January answer the
+same questions in their own flow, one of them in danger and two on Snapchat: small counts
+of each flow's answers (``choices:<flow>:<step>``, the dashboard's flow map), which the
+answers of all flows or the witnesses' funnel give away unless suppression knows every
+tie between them. The attacker asks for everything an operator, a dashboard viewer and a
+group admin can ask for: the dashboard's JSON and `relais export` for ranges shifted by
+a day, overlapping, with `by` day, week and month (a refused request publishes nothing),
+and the group's /stats on every day from 1 January to 5 March. Each published figure
+becomes a linear constraint on the unknown true counts per day (an exact sum, `<k`, `x`
+= at least k, `N+` = at least N), together with the sums a reader knows tie tables
+(started = origins = languages = funnel starts; answers = the funnel steps that ask; one
+flow's answers = its funnel step; an answer = its rows in each flow; ...). Linear
+programming then gives the smallest and largest value each count could have. A count
+between 1 and k-1 whose range is a single value is a disclosure.
 
 The same file run against the code before monthly figures finds the lone conversation
 (README, "What a figure can be used for"; /work/notes/figures.md).
@@ -45,6 +49,7 @@ DASHBOARD_NOW = dt.datetime(2026, 3, 5, 12, tzinfo=dt.UTC)
 FIRST_DAY, LAST_DAY = dt.date(2025, 12, 1), dt.date(2026, 3, 8)  # what the attacker models
 DAYS = [FIRST_DAY + dt.timedelta(days=i) for i in range((LAST_DAY - FIRST_DAY).days + 1)]
 DIMENSION_STEP = {"danger": "danger", "harassment_kind": "what", "platform": "where"}
+FLOWS = ("victim", "witness")
 
 Series = tuple[str, str, str]  # (table, row label, column)
 
@@ -56,6 +61,7 @@ class Person:
     kind: str
     platform: str
     origin: str | None
+    flow: str = "victim"
 
 
 def people() -> list[Person]:
@@ -79,49 +85,61 @@ def people() -> list[Person]:
                 )
             )
             n += 1
+    for i in range(8):  # witnesses: 1 in danger (a small count), 2 on Snapchat
+        day = dt.date(2026, 1, 12 if i % 2 else 26)
+        platform = "snapchat" if i < 2 else "instagram"
+        crowd.append(Person(day, i == 0, "insults", platform, None, "witness"))
     return crowd
 
 
 def stats_of(p: Person) -> list[Stat]:
     stats = [
-        Stat("flow_started", flow="victim"),
+        Stat("flow_started", flow=p.flow),
         Stat(
             "step_answered",
-            flow="victim",
+            flow=p.flow,
             step="danger",
             dimension="danger",
             choice="yes" if p.danger else "no",
         ),
     ]
     if p.danger:
-        stats.append(Stat("emergency_shown", flow="victim", step="danger"))
+        stats.append(Stat("emergency_shown", flow=p.flow, step="danger"))
     stats += [
-        Stat(
-            "step_answered", flow="victim", step="what", dimension="harassment_kind", choice=p.kind
-        ),
-        Stat("step_answered", flow="victim", step="where", dimension="platform", choice=p.platform),
-        Stat("flow_completed", flow="victim", step="result"),
-        Stat("resource_shown", flow="victim", step="result", choice="fr-3018"),
+        Stat("step_answered", flow=p.flow, step="what", dimension="harassment_kind", choice=p.kind),
+        Stat("step_answered", flow=p.flow, step="where", dimension="platform", choice=p.platform),
+        Stat("flow_completed", flow=p.flow, step="result"),
+        Stat("resource_shown", flow=p.flow, step="result", choice="fr-3018"),
     ]
     return stats
+
+
+def answers_of(p: Person) -> dict[str, str]:
+    return {
+        "danger": "yes" if p.danger else "no",
+        "harassment_kind": p.kind,
+        "platform": p.platform,
+    }
 
 
 def truth() -> dict[tuple[Series, dt.date], int]:
     """True distinct conversations per series and day."""
     counts: defaultdict[tuple[Series, dt.date], int] = defaultdict(int)
     for p in people():
+        funnel = f"funnel:{p.flow}"
         series: list[Series] = [
             ("activity", "", "started"),
             ("activity", "", "completed"),
-            ("answers:danger", "yes" if p.danger else "no", "conversations"),
-            ("answers:harassment_kind", p.kind, "conversations"),
-            ("answers:platform", p.platform, "conversations"),
-            ("funnel:victim", "(started)", "conversations"),
-            *[("funnel:victim", s, "conversations") for s in ("danger", "what", "where", "result")],
+            (funnel, "(started)", "conversations"),
+            *[(funnel, s, "conversations") for s in ("danger", "what", "where", "result")],
             ("origin", p.origin or "direct", "conversations"),
             ("locale", "fr", "conversations"),
             ("resources", "fr-3018", "conversations"),
         ]
+        for dimension, choice in answers_of(p).items():
+            step = DIMENSION_STEP[dimension]
+            series.append((f"answers:{dimension}", choice, "conversations"))
+            series.append((f"choices:{p.flow}:{step}", choice, "conversations"))
         if p.danger:
             series.append(("activity", "", "emergency"))
         for s in series:
@@ -280,19 +298,23 @@ def ties(all_series: Iterable[Series]) -> list[tuple[list[Series], list[Series]]
     for s in all_series:
         by_table[s[0]].append(s)
     started = ("activity", "", "started")
+    ends = [(f"funnel:{flow}", "result", "conversations") for flow in FLOWS]
     out = [
         ([started], by_table["origin"]),
         ([started], by_table["locale"]),
-        ([started], [("funnel:victim", "(started)", "conversations")]),
-        ([("activity", "", "completed")], [("funnel:victim", "result", "conversations")]),
+        ([started], [(f"funnel:{flow}", "(started)", "conversations") for flow in FLOWS]),
+        ([("activity", "", "completed")], ends),
         ([("activity", "", "emergency")], [("answers:danger", "yes", "conversations")]),
-        (
-            [("resources", "fr-3018", "conversations")],
-            [("funnel:victim", "result", "conversations")],
-        ),
+        ([("resources", "fr-3018", "conversations")], ends),
     ]
     for dimension, step in DIMENSION_STEP.items():
-        out.append((by_table[f"answers:{dimension}"], [("funnel:victim", step, "conversations")]))
+        steps = [(f"funnel:{flow}", step, "conversations") for flow in FLOWS]
+        out.append((by_table[f"answers:{dimension}"], steps))
+        for flow in FLOWS:  # one flow's answers add up to its funnel row of the step
+            out.append((by_table[f"choices:{flow}:{step}"], [steps[FLOWS.index(flow)]]))
+        for answer in by_table[f"answers:{dimension}"]:  # each answer, over the flows
+            per_flow = [(f"choices:{flow}:{step}", answer[1], answer[2]) for flow in FLOWS]
+            out.append(([answer], [s for s in per_flow if s in by_table[s[0]]]))
     return out
 
 
@@ -364,6 +386,8 @@ def test_the_truth_has_small_counts_to_find() -> None:
     between 1 and k-1, and the attacker's model of the ties holds on it."""
     true = truth()
     assert true[(("answers:platform", "snapchat", "conversations"), dt.date(2026, 1, 1))] == 1
+    witnesses_in_danger = ("choices:witness:danger", "yes", "conversations")
+    assert sum(n for (s, _), n in true.items() if s == witnesses_in_danger) == 1
     small_months = [
         s
         for s in {s for s, _ in true}

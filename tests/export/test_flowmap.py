@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import sqlite3
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -17,10 +18,11 @@ from bot.domain.months import Month
 from bot.export.flowmap import NOT_PUBLISHED, SKIPPED, arrow_counts, arrows_of, flow_svg
 from bot.export.layout import layout_from_catalog
 from bot.export.queries import build_report
+from bot.export.tables import Table
 from bot.export.to_html import to_html
 from bot.storage.sqlite import SqliteStorage
 from tests.export.test_export_html import chromium
-from tests.export_seed import JAN, PARIS, save, seed
+from tests.export_seed import FEB, JAN, PARIS, save, seed
 from tests.system.test_cli import run
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -39,6 +41,12 @@ def parts(svg: str) -> tuple[dict[str, ET.Element], dict[str, ET.Element]]:
 
 def text_of(element: ET.Element) -> str:
     return " ".join("".join(element.itertext()).split())
+
+
+def shown(table: Table) -> dict[str, str]:
+    """Row label -> the cell as displayed (the first column)."""
+    rows = [*table.rows, *([table.total] if table.total else [])]
+    return {row.label: row.cells[0].display(5) for row in rows}
 
 
 def test_graph_writes_one_map_per_flow(tmp_path: Path, catalog: Catalog) -> None:
@@ -90,8 +98,9 @@ async def test_the_page_maps_each_flow_with_counts_it_already_publishes(
     counts = arrow_counts(catalog, "victim", report)
     # Every button of "what" leads to "where": the funnel row of "what", as published.
     assert counts[("what", "where")] == funnel["what"] == "12"
-    # "danger" is asked in several flows: its answers are not published per flow.
-    assert ("danger", "what") not in counts and ("danger", "emergency") not in counts
+    # "danger" is asked in several flows: its answers in this flow, as published (2 yes).
+    per_flow = {row.label: row.cells[0] for row in report.table("choices:victim:danger").rows}
+    assert counts[("danger", "emergency")] == per_flow["yes"].display(report.k) == "<5"
     # Asked in this flow alone: its answers, with the small count still hidden.
     assert counts[("age", "closing")] in ("<5", "0+")
 
@@ -101,7 +110,88 @@ async def test_the_page_maps_each_flow_with_counts_it_already_publishes(
     (victim,) = [svg for svg in maps if 'aria-label="Parcours victim ' in svg]
     _, arrows = parts(victim)
     assert text_of(arrows["what->where"]).endswith("— 12")
-    assert text_of(arrows["danger->what"]).endswith(f"— {NOT_PUBLISHED}")
+    assert text_of(arrows["danger->emergency"]).endswith("— <5")
+
+
+async def shared_question(storage: SqliteStorage, month: dt.datetime) -> None:
+    """Victims and witnesses answer "danger" (a question both flows ask): victims 5 yes,
+    9 no; witnesses 6 yes, 7 no."""
+    for flow, yes, no in (("victim", 5, 9), ("witness", 6, 7)):
+        for n in range(yes + no):
+            choice = "yes" if n < yes else "no"
+            answer = Stat(
+                "step_answered", flow=flow, step="danger", dimension="danger", choice=choice
+            )
+            stats = [Stat("flow_started", flow=flow), answer]
+            await save(storage, f"sess-{month:%m}-{flow}-{n}", stats, month)
+
+
+async def test_a_question_several_flows_ask_is_counted_per_flow(
+    sqlite_storage: SqliteStorage, catalog: Catalog
+) -> None:
+    await shared_question(sqlite_storage, JAN)
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    layout = layout_from_catalog(catalog)
+    report = await build_report(
+        sqlite_storage, Month(2026, 1), Month(2026, 1), PARIS, now=now, layout=layout
+    )
+    assert shown(report.table("answers:danger"))["yes"] == "11"  # all flows together
+    victim, witness = (
+        arrow_counts(catalog, "victim", report),
+        arrow_counts(catalog, "witness", report),
+    )
+    assert victim[("danger", "emergency")] == "5" and witness[("danger", "emergency")] == "6"
+    # "no" and "I'd rather not say" lead to the same step; nobody skipped: "at least".
+    assert victim[("danger", "what")] == "9+" and witness[("danger", "what")] == "7+"
+    # Each flow's answers, published as a table of their own, add up to its funnel row.
+    assert shown(report.table("choices:witness:danger")) == {"yes": "6", "no": "7", "skipped": "<5"}
+    assert shown(report.table("funnel:witness"))["danger"] == "13"
+    html = to_html(report, layout)
+    maps = re.findall(r'<div class="map">(<svg .*?</svg>)', html, flags=re.S)
+    (drawn,) = [svg for svg in maps if 'aria-label="Parcours witness ' in svg]
+    assert text_of(parts(drawn)[1]["danger->emergency"]).endswith("— 6")
+
+
+async def test_months_counted_before_per_flow_answers_read_as_not_published(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    """A database whose January was rolled up by an earlier version (no per-flow rows):
+    January is not counted again; its arrows read "—" alone and "N+" beside February."""
+    database = tmp_path / "old.sqlite3"
+    layout = layout_from_catalog(catalog)
+    now = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    async with SqliteStorage(database) as storage:
+        await shared_question(storage, JAN)
+        january = Month(2026, 1)
+        assert await storage.close_months(PARIS, now, since=january, upto=january) == ["2026-01"]
+    with sqlite3.connect(database) as conn:  # what the earlier version left
+        conn.execute("DELETE FROM period_counts WHERE tbl LIKE 'choices:%'")
+    conn.close()
+    async with SqliteStorage(database) as storage:
+        await shared_question(storage, FEB)
+        old = await build_report(
+            storage, Month(2026, 1), Month(2026, 1), PARIS, now=now, layout=layout
+        )
+        both = await build_report(
+            storage, Month(2026, 1), Month(2026, 2), PARIS, now=now, layout=layout
+        )
+    assert old.tables_of("choices:") == []
+    assert ("danger", "emergency") not in arrow_counts(catalog, "victim", old)
+    assert shown(old.table("answers:danger")) == {
+        "yes": "11",
+        "no": "16",
+        "skipped": "<5",
+        "total": "27",
+    }
+    # January is not counted again (its published cells could change): no rows added.
+    with sqlite3.connect(database) as conn:
+        added = conn.execute(
+            "SELECT period, COUNT(*) FROM period_counts WHERE tbl LIKE 'choices:%' GROUP BY period"
+        ).fetchall()
+    conn.close()
+    assert added == [("2026-02", 2 + 2)]
+    # February's 5 victims in danger, and January's, which were never counted per flow.
+    assert arrow_counts(catalog, "victim", both)[("danger", "emergency")] == "5+"
 
 
 def test_graph_refuses_a_language_without_texts(tmp_path: Path) -> None:
