@@ -170,10 +170,16 @@ class CrisisWords:
         for code in self._typos.codes(spaced):
             add(code, Tier.SELF)
         if not found:
-            if self.model is None or not self.model.flags(spaced):
+            if self.model is None:
                 return None
-            # The model tells no tier: the answer to danger to oneself also carries 112.
-            return CrisisHit(Tier.SELF, self._locale(text, spaced, self._common))
+            reading = self.model.read(spaced)
+            if reading.probability < self.model.threshold:
+                return None
+            # Danger to oneself unless the model is sure: that answer also carries 112,
+            # while the answer to danger from someone lacks 3114.
+            sure = reading.others >= self.model.others_threshold
+            tier = Tier.OTHERS if sure else Tier.SELF
+            return CrisisHit(tier, self._locale(text, spaced, self._common))
         tier = Tier.SELF if Tier.SELF in found.values() else Tier.OTHERS
         return CrisisHit(tier, self._locale(text, spaced, found))
 

@@ -1,12 +1,14 @@
-"""A small statistical second opinion for the crisis detector: logistic regression over
-the character n-grams of each folded word and over word pairs.
+"""A statistical second opinion for the crisis detector: logistic regression over the
+character n-grams of each folded word and over word pairs, with a second head that tells
+danger from someone apart from danger to oneself.
 
 The phrase lists (``bot.content.crisis``) miss phrasings nobody wrote down; this model,
-trained on ``tests/data/crisis/dev/`` by ``bench/crisis_model_train.py``, answers for
-those. Its weights ship in ``locales/crisis/model.json``; scoring is plain Python (a dict
-look-up per n-gram, each word's sum remembered), nothing is downloaded or imported at run
-time. The file also carries a few messages with the probability training gave them: the
-loader recomputes them and refuses a file that does not reproduce them.
+trained by ``bench/crisis_model_train.py`` on the messages of ``tests/data/crisis/dev/``
+that the lists leave alone, answers for those. Its weights ship in
+``locales/crisis/model.json``; scoring is plain Python (a dict look-up per n-gram, each
+word's sum remembered), nothing is downloaded or imported at run time. The file also
+carries a few messages with the probabilities training gave them: the loader recomputes
+them and refuses a file that does not reproduce them.
 
 Features of a message (as folded by ``normalise``): for each word, its character 2- to
 5-grams with a space on either side (" mo", "mou", ..., "ir "), and the 3- to 5-grams
@@ -29,8 +31,8 @@ from bot.content.crisis_text import normalise
 from bot.errors import ConfigError, Problem, display_path
 
 NGRAMS = (2, 3, 4, 5)
-WINDOW = 16  # words; the longest dev message is 15
-FORMAT = 1
+WINDOW = 24  # words; 99 % of dev messages are shorter
+FORMAT = 2  # weights are [crisis, others] pairs
 CHECK_TOLERANCE = 1e-4  # weights are stored rounded to 7 significant digits
 _CACHE_LIMIT = 50_000  # distinct words remembered
 
@@ -66,26 +68,45 @@ def features(spaced: str) -> Iterator[str]:
 class Check:
     text: str
     probability: float
+    others: float  # the tier head's probability that the danger comes from someone
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model makes of a message: whether it speaks of a crisis and, if so, how
+    likely the danger comes from someone else rather than from oneself."""
+
+    probability: float
+    others: float
 
 
 class CrisisModel:
-    """Learned weights and the threshold chosen by cross-validation on dev."""
+    """Two heads over the same features, learned on dev: ``crisis`` (any words of crisis
+    against ordinary messages) and ``others`` (danger from someone against danger to
+    oneself, learned on crisis messages only), each weight a pair."""
 
     def __init__(
-        self, weights: dict[str, float], bias: float, threshold: float, checks: tuple[Check, ...]
+        self,
+        weights: dict[str, tuple[float, float]],
+        bias: tuple[float, float],
+        threshold: float,
+        others_threshold: float,
+        checks: tuple[Check, ...],
     ) -> None:
         self.weights = weights
         self.bias = bias
         self.threshold = threshold
+        self.others_threshold = others_threshold
         self.checks = checks
-        self._words: dict[str, tuple[float, int]] = {}
-        self._joins: dict[tuple[str, str], tuple[float, int]] = {}
+        self._words: dict[str, tuple[float, float, int]] = {}
+        self._joins: dict[tuple[str, str], tuple[float, float, int]] = {}
 
-    def _sum(self, grams: list[str]) -> tuple[float, int]:
-        get = self.weights.get
-        return sum(get(g, 0.0) for g in grams), len(grams)
+    def _sum(self, grams: list[str]) -> tuple[float, float, int]:
+        get, zero = self.weights.get, (0.0, 0.0)
+        pairs = [get(g, zero) for g in grams]
+        return sum(p[0] for p in pairs), sum(p[1] for p in pairs), len(grams)
 
-    def _word(self, word: str) -> tuple[float, int]:
+    def _word(self, word: str) -> tuple[float, float, int]:
         known = self._words.get(word)
         if known is None:
             known = self._sum(word_grams(word))
@@ -93,7 +114,7 @@ class CrisisModel:
                 self._words[word] = known
         return known
 
-    def _join(self, first: str, second: str) -> tuple[float, int]:
+    def _join(self, first: str, second: str) -> tuple[float, float, int]:
         key = (first[-4:], second[:4])
         known = self._joins.get(key)
         if known is None:
@@ -102,32 +123,40 @@ class CrisisModel:
                 self._joins[key] = known
         return known
 
-    def probability(self, spaced: str) -> float:
-        """How likely the folded message speaks of a crisis (the highest window's)."""
+    def read(self, spaced: str) -> Reading:
+        """Both heads on the folded message, in its window most likely to be a crisis."""
+        bias = self.bias
         words = spaced.split()
         if not words:
-            return _sigmoid(self.bias)
-        sums, counts = zip(*map(self._word, words), strict=True)
+            return Reading(_sigmoid(bias[0]), _sigmoid(bias[1]))
+        parts = [self._word(w) for w in words]
         joins = [self._join(a, b) for a, b in pairwise(words)]
-        join_sums = [j[0] for j in joins]
-        join_counts = [j[1] for j in joins]
-        best = -math.inf
+        best, best_others = -math.inf, 0.0
         step = WINDOW // 2
         for start in range(0, max(len(words) - WINDOW, 0) + step, step):
             end = min(start + WINDOW, len(words))
-            total = sum(sums[start:end]) + sum(join_sums[start : end - 1])
-            count = sum(counts[start:end]) + sum(join_counts[start : end - 1])
-            best = max(best, total / math.sqrt(count))
+            inside = parts[start:end] + joins[start : end - 1]
+            scale = math.sqrt(sum(p[2] for p in inside))
+            crisis = sum(p[0] for p in inside) / scale
+            if crisis > best:
+                best, best_others = crisis, sum(p[1] for p in inside) / scale
             if end == len(words):
                 break
-        return _sigmoid(self.bias + best)
-
-    def flags(self, spaced: str) -> bool:
-        return self.probability(spaced) >= self.threshold
+        return Reading(_sigmoid(bias[0] + best), _sigmoid(bias[1] + best_others))
 
 
 def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int | float) and math.isfinite(v) for v in value)
+    ):
+        return float(value[0]), float(value[1])
+    return None
 
 
 def load_model(path: Path) -> CrisisModel:
@@ -145,30 +174,49 @@ def load_model(path: Path) -> CrisisModel:
         ) from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise refuse(f"expected a JSON object with format {FORMAT}")
-    weights, bias, threshold = doc.get("weights"), doc.get("bias"), doc.get("threshold")
-    if not isinstance(weights, dict) or not weights:
-        raise refuse("'weights' must be a non-empty object of n-gram: number")
-    if not all(isinstance(w, int | float) and math.isfinite(w) for w in weights.values()):
-        raise refuse("every weight must be a finite number")
-    if not isinstance(bias, int | float) or not math.isfinite(bias):
-        raise refuse("'bias' must be a finite number")
-    if not isinstance(threshold, int | float) or not 0.0 < threshold < 1.0:
-        raise refuse("'threshold' must be a probability between 0 and 1")
+    raw_weights, raw_bias = doc.get("weights"), doc.get("bias")
+    threshold, others_threshold = doc.get("threshold"), doc.get("others_threshold")
+    if not isinstance(raw_weights, dict) or not raw_weights:
+        raise refuse("'weights' must be a non-empty object of n-gram: [crisis, others]")
+    weights = {str(k): _pair(v) for k, v in raw_weights.items()}
+    if not all(weights.values()):
+        raise refuse("every weight must be a pair of finite numbers")
+    bias = _pair(raw_bias)
+    if bias is None:
+        raise refuse("'bias' must be a pair of finite numbers")
+    for key, value in (("threshold", threshold), ("others_threshold", others_threshold)):
+        if not isinstance(value, int | float) or not 0.0 < value < 1.0:
+            raise refuse(f"'{key}' must be a probability between 0 and 1")
     raw_checks = doc.get("checks")
     if not isinstance(raw_checks, list) or not raw_checks:
-        raise refuse("'checks' must list messages with the probability training gave them")
+        raise refuse("'checks' must list messages with the probabilities training gave them")
     try:
-        checks = tuple(Check(str(c["text"]), float(c["probability"])) for c in raw_checks)
+        checks = tuple(
+            Check(
+                str(c["text"]),
+                float(c["probability"]),
+                float(c["others"]),
+            )
+            for c in raw_checks
+        )
     except (KeyError, TypeError, ValueError) as exc:
-        raise refuse(f"a check is not {{text, probability}}: {exc}") from exc
+        raise refuse(f"a check is not {{text, probability, others}}: {exc}") from exc
     model = CrisisModel(
-        {str(k): float(v) for k, v in weights.items()}, float(bias), float(threshold), checks
+        {k: v for k, v in weights.items() if v is not None},
+        bias,
+        float(threshold),
+        float(others_threshold),
+        checks,
     )
     for check in checks:
-        got = model.probability(normalise(check.text))
-        if abs(got - check.probability) > CHECK_TOLERANCE:
-            raise refuse(
-                f"gives {got:.4f} where training gave {check.probability:.4f} "
-                f"for {check.text!r}: weights damaged or scorer changed; retrain"
-            )
+        got = model.read(normalise(check.text))
+        for head, trained, now in (
+            ("crisis", check.probability, got.probability),
+            ("others", check.others, got.others),
+        ):
+            if abs(now - trained) > CHECK_TOLERANCE:
+                raise refuse(
+                    f"{head} head gives {now:.4f} where training gave {trained:.4f} "
+                    f"for {check.text!r}: weights damaged or scorer changed; retrain"
+                )
     return model

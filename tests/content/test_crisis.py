@@ -598,9 +598,9 @@ def test_model_reproduces_the_probabilities_training_gave() -> None:
     probabilities = [c.probability for c in model.checks]
     assert min(probabilities) < model.threshold < max(probabilities)
     for check in model.checks:
-        assert model.probability(normalise(check.text)) == pytest.approx(
-            check.probability, abs=1e-4
-        ), check.text
+        got = model.read(normalise(check.text))
+        assert got.probability == pytest.approx(check.probability, abs=1e-4), check.text
+        assert got.others == pytest.approx(check.others, abs=1e-4), check.text
 
 
 def test_model_answers_what_the_lists_miss_as_danger_to_oneself() -> None:
@@ -625,18 +625,25 @@ def _model_file_as(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> 
 
 
 def _zero_weights(doc: dict[str, Any]) -> None:
-    doc["weights"] = dict.fromkeys(doc["weights"], 0.0)
+    doc["weights"] = {gram: [0.0, 0.0] for gram in doc["weights"]}
+
+
+def _zero_others_head(doc: dict[str, Any]) -> None:
+    doc["weights"] = {gram: [pair[0], 0.0] for gram, pair in doc["weights"].items()}
 
 
 @pytest.mark.parametrize(
     ("change", "reason"),
     [
-        (_zero_weights, "where training gave"),
+        (_zero_weights, "crisis head gives"),
+        (_zero_others_head, "others head gives"),
         (lambda doc: doc.update(threshold=1.5), "'threshold'"),
+        (lambda doc: doc.pop("others_threshold"), "'others_threshold'"),
+        (lambda doc: doc.update(bias=1.0), "'bias'"),
         (lambda doc: doc.pop("checks"), "'checks'"),
         (lambda doc: doc.update(format=99), "format"),
     ],
-    ids=["zero-weights", "threshold", "no-checks", "format"],
+    ids=["zero-weights", "zero-others", "threshold", "others-threshold", "bias", "no-checks", "format"],
 )
 def test_broken_model_file_is_refused_naming_it(
     tmp_path: Path, change: Callable[[dict[str, Any]], None], reason: str
