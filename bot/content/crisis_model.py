@@ -184,28 +184,25 @@ def load_model(path: Path) -> CrisisModel:
     bias = _pair(raw_bias)
     if bias is None:
         raise refuse("'bias' must be a pair of finite numbers")
+    thresholds: list[float] = []
     for key, value in (("threshold", threshold), ("others_threshold", others_threshold)):
         if not isinstance(value, int | float) or not 0.0 < value < 1.0:
             raise refuse(f"'{key}' must be a probability between 0 and 1")
+        thresholds.append(float(value))
     raw_checks = doc.get("checks")
     if not isinstance(raw_checks, list) or not raw_checks:
         raise refuse("'checks' must list messages with the probabilities training gave them")
     try:
         checks = tuple(
-            Check(
-                str(c["text"]),
-                float(c["probability"]),
-                float(c["others"]),
-            )
-            for c in raw_checks
+            Check(str(c["text"]), float(c["probability"]), float(c["others"])) for c in raw_checks
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise refuse(f"a check is not {{text, probability, others}}: {exc}") from exc
     model = CrisisModel(
         {k: v for k, v in weights.items() if v is not None},
         bias,
-        float(threshold),
-        float(others_threshold),
+        thresholds[0],
+        thresholds[1],
         checks,
     )
     for check in checks:
