@@ -30,8 +30,9 @@ import asyncio
 import datetime as dt
 import re
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -232,9 +233,23 @@ def _claim(conn: sqlite3.Connection, update_id: int, now: int) -> bool:
     return cursor.rowcount == 1
 
 
-def _forget(conn: sqlite3.Connection, user_key: str) -> int:
+@contextmanager
+def _immediate(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction that takes SQLite's write lock first (BEGIN IMMEDIATE, so
+    two processes never read the same rows to change them): committed when the block
+    ends, rolled back on any exception, which goes on."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+
+
+def _forget(conn: sqlite3.Connection, user_key: str) -> int:
+    with _immediate(conn):
         row = conn.execute(
             "SELECT state FROM conversations WHERE user_key = ?", (user_key,)
         ).fetchone()
@@ -245,11 +260,7 @@ def _forget(conn: sqlite3.Connection, user_key: str) -> int:
             if conversation.session:
                 params = (conversation.since, conversation.session)
                 gone += conn.execute(_FORGET_EVENTS, params).rowcount
-        conn.execute("COMMIT")
-        return gone
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
+    return gone
 
 
 def _purge(conn: sqlite3.Connection, params: tuple[int, ...]) -> int:
@@ -260,10 +271,9 @@ def _purge(conn: sqlite3.Connection, params: tuple[int, ...]) -> int:
 def _claim_reminders(
     conn: sqlite3.Connection, now: int, quiet_since: int, limit: int
 ) -> list[tuple[str, str, str]]:
-    # BEGIN IMMEDIATE takes SQLite's write lock first, so two processes never read the
-    # same due rows; `nudged` records the session so the reminder is never armed again.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    # Under the write lock two processes never read the same due rows; `nudged` records
+    # the session so the reminder is never armed again.
+    with _immediate(conn):
         due = conn.execute(_DUE_REMINDERS, (now, quiet_since, limit)).fetchall()
         rows: list[tuple[str, str, str]] = [
             (
@@ -278,27 +288,16 @@ def _claim_reminders(
             )
             for key, reach in due
         ]
-        conn.execute("COMMIT")
-        return rows
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    return rows
 
 
 def _move_group(conn: sqlite3.Connection, old: str, new: str) -> bool:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(conn):
         found = conn.execute(GROUP_BY_KEY_SQL.format(key="?"), (old,)).fetchone() is not None
         if found:
             for sql in MOVE_GROUP_SQL:  # each names {new}, then {old}, once
                 conn.execute(sql.format(new="?", old="?"), (new, old))
-        conn.execute("COMMIT")
-        return found
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    return found
 
 
 def _aggregate(path: str, params: tuple[str, int, int]) -> list[tuple[Any, ...]]:
@@ -316,18 +315,12 @@ def _aggregate(path: str, params: tuple[str, int, int]) -> list[tuple[Any, ...]]
 def _store_period(
     conn: sqlite3.Connection, period: str, now: int, rows: list[tuple[Any, ...]]
 ) -> bool:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with _immediate(conn):
         cursor = conn.execute(MARK_PERIOD_SQL.format(period="?", now="?"), (period, now))
         if cursor.rowcount:
             values = "VALUES (?, ?, ?, ?, ?, ?)"
             conn.executemany(INSERT_COUNTS_SQL + values, rows)
-        conn.execute("COMMIT")
-        return bool(cursor.rowcount)
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
+    return bool(cursor.rowcount)
 
 
 class SqliteStorage(BatchedSent):
@@ -508,16 +501,10 @@ class SqliteStorage(BatchedSent):
         rows, stamp = loose_event_rows(stats, now), int(now.timestamp())
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _immediate(conn):
                 if update_id is not None and not _claim(conn, update_id, stamp):
                     raise AlreadyProcessed(f"update {update_id} was processed already")
                 conn.executemany(_INSERT_EVENTS, rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
         await self._run_short(write)
 
@@ -567,32 +554,20 @@ class SqliteStorage(BatchedSent):
         params = (*group_params(settings, now), settings.key)
 
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _immediate(conn):
                 if update_id is not None and not _claim(conn, update_id, int(now.timestamp())):
                     raise AlreadyProcessed(f"update {update_id} was processed already")
                 if added:
                     conn.execute(_READD_GROUP, (settings.key,))
                 conn.execute(sql, params)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
         await self._run(write)
 
     async def delete_group(self, group_key: str, now: dt.datetime) -> bool:
         def delete(conn: sqlite3.Connection) -> bool:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _immediate(conn):
                 gone = conn.execute(_DELETE_GROUP, (group_key,)).rowcount
                 conn.execute(_TOMBSTONE, (group_key, int(now.timestamp())))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
             return bool(gone)
 
         return await self._run(delete)
@@ -640,14 +615,8 @@ class SqliteStorage(BatchedSent):
 
     async def _write_sent(self, rows: list[SentRow]) -> None:
         def write(conn: sqlite3.Connection) -> None:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            with _immediate(conn):
                 conn.executemany(_INSERT_SENT, rows)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
 
         await self._run_short(write)
 
