@@ -229,12 +229,16 @@ class Dialogue:
         """Count the months that are over and not counted yet (``Storage.close_months``):
         hourly, so /stats and the dashboard find a month ready soon after it ends. A bad
         EXPORT_TIMEZONE is logged, not raised: the purge after this keeps its promise."""
+        tz = self._months_tz()
+        return [] if tz is None else await self.storage.close_months(tz, now)
+
+    def _months_tz(self) -> ZoneInfo | None:
+        """EXPORT_TIMEZONE as a zone, or ``None`` (logged) when it is not one."""
         try:
-            tz = ZoneInfo(self.engine.policy.months_timezone)
+            return ZoneInfo(self.engine.policy.months_timezone)
         except (ZoneInfoNotFoundError, ValueError):
             log.warning("EXPORT_TIMEZONE is not a time zone: months not counted")
-            return []
-        return await self.storage.close_months(tz, now)
+            return None
 
     async def purge(self, now: dt.datetime) -> int:
         """Delete what the retention policy no longer allows to keep; return rows gone.
@@ -257,10 +261,7 @@ class Dialogue:
     def groups(self, secret: str, stats_k: int = DEFAULT_STATS_K) -> GroupService:
         """The group service on the same storage and catalog."""
         rules = GroupRules(GroupTexts(self.engine.catalog), stats_k)
-        try:
-            tz = ZoneInfo(self.engine.policy.months_timezone)
-        except (ZoneInfoNotFoundError, ValueError):
-            tz = ZoneInfo("Europe/Paris")  # the purge has logged it; /stats still answers
+        tz = self._months_tz() or ZoneInfo("Europe/Paris")  # /stats still answers
         return GroupService(self.storage, rules, secret, months_tz=tz, observer=self.observer)
 
     async def origin(self, payload: str) -> Origin | None:
