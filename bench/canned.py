@@ -1,4 +1,5 @@
-"""An in-process Bot API: a ``telegram.request.BaseRequest`` that answers at once.
+"""An in-process Bot API: a ``telegram.request.BaseRequest`` that answers at once
+(``tests.fakebotapi.offline.OfflineRequest``).
 
 Why: a benchmark through real HTTP measures the network stack and the fake server as much
 as the bot. Replacing the HTTP client with canned answers leaves exactly the bot's own
@@ -16,7 +17,9 @@ import time
 from typing import Any
 from urllib.parse import urlencode
 
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
+
+from tests.fakebotapi.offline import OfflineRequest
 
 BOT_ID = 123456
 BOT_USER = {"id": BOT_ID, "is_bot": True, "first_name": "Relais", "username": "relais_bench_bot"}
@@ -28,7 +31,7 @@ ME = {
 }
 
 
-class CannedRequest(BaseRequest):
+class CannedRequest(OfflineRequest):
     """Answers ``sendMessage``/``editMessageText`` with the message as Telegram would
     (text and keyboard echoed back), ``getMe`` with the bot, anything else with ``true``.
 
@@ -40,26 +43,7 @@ class CannedRequest(BaseRequest):
         self.sent = 0
         self.log = log
 
-    @property
-    def read_timeout(self) -> float | None:
-        return 5.0
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
+    async def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         await asyncio.sleep(0)  # a real request lets the event loop run other tasks
         endpoint = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = {}

@@ -18,15 +18,16 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter
 from telegram.ext import BaseRateLimiter, ExtBot
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
 from bot.channels.telegram.retry import retry_after_seconds
 from bot.channels.telegram.sender import NO_LINK_PREVIEW, post
+from tests.fakebotapi.offline import OfflineRequest
 
 ME = {"id": 1, "is_bot": True, "first_name": "Relais", "username": "relais_test_bot"}
 
 
-class Answers(BaseRequest):
+class Answers(OfflineRequest):
     """Answers every call with ``(status, body)``; keeps what each request carried."""
 
     def __init__(self, status: int = 200, body: dict[str, Any] | None = None) -> None:
@@ -34,26 +35,9 @@ class Answers(BaseRequest):
         self.body = body or {"ok": True, "result": {"message_id": 42, "extra": [1]}}
         self.seen: list[tuple[str, dict[str, Any]]] = []
 
-    @property
-    def read_timeout(self) -> float | None:
-        return 1.0
+    timeout = 1.0
 
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
+    async def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         endpoint = url.rsplit("/", 1)[-1]
         if endpoint == "getMe":
             return 200, json.dumps({"ok": True, "result": ME}).encode()

@@ -11,10 +11,11 @@ HTTP server. Polling, webhook, timeouts and dropped connections keep the real se
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from telegram.request import BaseRequest, RequestData
+from telegram.request import RequestData
 
+from .offline import OfflineRequest
 from .server import _coerce
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["InProcessRequest"]
 
 
-class InProcessRequest(BaseRequest):
+class InProcessRequest(OfflineRequest):
     """PTB's request object for ``ApplicationBuilder().request(...)``: every parameter is
     encoded as ``HTTPXRequest`` would send it (strings raw, the rest as JSON), then decoded
     by the fake server's own rules."""
@@ -31,26 +32,7 @@ class InProcessRequest(BaseRequest):
     def __init__(self, api: FakeBotApi) -> None:
         self.api = api
 
-    @property
-    def read_timeout(self) -> float | None:
-        return 5.0
-
-    async def initialize(self) -> None:
-        """Nothing to open."""
-
-    async def shutdown(self) -> None:
-        """Nothing to close."""
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
+    async def respond(self, url: str, request_data: RequestData | None) -> tuple[int, bytes]:
         prefix, _, endpoint = url.rpartition("/")
         token = prefix.rpartition("/bot")[2]
         encoded = request_data.json_parameters if request_data is not None else {}
