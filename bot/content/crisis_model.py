@@ -125,7 +125,7 @@ class CrisisModel:
 
     def read(self, spaced: str) -> Reading:
         """Both heads on the folded message, in its window most likely to be a crisis."""
-        bias = self.bias
+        bias = self.bias  # (crisis, others)
         words = spaced.split()
         if not words:
             return Reading(_sigmoid(bias[0]), _sigmoid(bias[1]))
@@ -174,21 +174,24 @@ def load_model(path: Path) -> CrisisModel:
         ) from exc
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise refuse(f"expected a JSON object with format {FORMAT}")
-    raw_weights, raw_bias = doc.get("weights"), doc.get("bias")
-    threshold, others_threshold = doc.get("threshold"), doc.get("others_threshold")
+    raw_weights = doc.get("weights")
     if not isinstance(raw_weights, dict) or not raw_weights:
         raise refuse("'weights' must be a non-empty object of n-gram: [crisis, others]")
-    weights = {str(k): _pair(v) for k, v in raw_weights.items()}
-    if not all(weights.values()):
-        raise refuse("every weight must be a pair of finite numbers")
-    bias = _pair(raw_bias)
-    if bias is None:
+    weights: dict[str, tuple[float, float]] = {}
+    for gram, value in raw_weights.items():
+        if (pair := _pair(value)) is None:
+            raise refuse("every weight must be a pair of finite numbers")
+        weights[str(gram)] = pair
+    if (bias := _pair(doc.get("bias"))) is None:
         raise refuse("'bias' must be a pair of finite numbers")
-    thresholds: list[float] = []
-    for key, value in (("threshold", threshold), ("others_threshold", others_threshold)):
+
+    def probability(key: str) -> float:
+        value = doc.get(key)
         if not isinstance(value, int | float) or not 0.0 < value < 1.0:
             raise refuse(f"'{key}' must be a probability between 0 and 1")
-        thresholds.append(float(value))
+        return float(value)
+
+    threshold, others_threshold = probability("threshold"), probability("others_threshold")
     raw_checks = doc.get("checks")
     if not isinstance(raw_checks, list) or not raw_checks:
         raise refuse("'checks' must list messages with the probabilities training gave them")
@@ -198,13 +201,7 @@ def load_model(path: Path) -> CrisisModel:
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise refuse(f"a check is not {{text, probability, others}}: {exc}") from exc
-    model = CrisisModel(
-        {k: v for k, v in weights.items() if v is not None},
-        bias,
-        thresholds[0],
-        thresholds[1],
-        checks,
-    )
+    model = CrisisModel(weights, bias, threshold, others_threshold, checks)
     for check in checks:
         got = model.read(normalise(check.text))
         for head, trained, now in (
